@@ -1,0 +1,1 @@
+"""`cif normalize` (being written)."""

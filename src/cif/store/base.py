@@ -1,0 +1,60 @@
+"""The Store protocol: what every backend (SQLite, PostgreSQL) provides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cif.indicator import Indicator
+
+from .query import Query
+from .tokens import TokenRecord
+
+
+@dataclass(slots=True)
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+
+
+@dataclass(slots=True)
+class Page:
+    """One page of search results; ``cursor`` fetches the next page, None at the end."""
+
+    items: list[Indicator] = field(default_factory=list)
+    cursor: str | None = None
+
+
+class Store(Protocol):
+    """A place indicators and tokens are kept.
+
+    Upsert key: (indicator, provider, group). A repeat sighting unions tags, keeps
+    the earliest first_at and latest last_at, adds count, and takes the newer
+    confidence and description (newer = later reported_at/last_at of the sighting).
+    """
+
+    url: str
+
+    def upsert(self, indicators: Sequence[Indicator]) -> UpsertResult: ...
+
+    def search(self, query: Query) -> Page: ...
+
+    def get(self, ids: Sequence[int]) -> list[Indicator]: ...
+
+    def ping(self) -> None:
+        """Raise if the store cannot answer a trivial query."""
+
+    def schema_version(self) -> int: ...
+
+    # tokens: stored hashed, never in clear
+    def token_add(self, record: TokenRecord) -> TokenRecord: ...
+
+    def token_by_hash(self, token_hash: str) -> TokenRecord | None: ...
+
+    def token_list(self) -> list[TokenRecord]: ...
+
+    def token_revoke(self, *, id: int | None = None, username: str | None = None) -> int:
+        """Mark matching tokens revoked; returns how many."""
+
+    def close(self) -> None: ...
