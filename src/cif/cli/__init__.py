@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from . import normalize as _normalize  # noqa: F401  (registers `cif normalize`)
+from . import client as _client  # noqa: F401  (cif search, cif submit)
+from . import normalize as _normalize  # noqa: F401  (cif normalize)
+from . import tokens as _tokens  # noqa: F401  (cif tokens ...)
+from . import up as _up  # noqa: F401  (cif up)
 from .app import app
 
 

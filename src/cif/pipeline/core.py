@@ -74,6 +74,8 @@ def normalize_records(
         try:
             if isinstance(rec, Indicator):
                 ind = rec
+            elif isinstance(rec, InvalidIndicator):  # refused upstream (e.g. a line that is not JSON)
+                raise rec
             else:
                 if not isinstance(rec, Mapping):
                     raise InvalidIndicator(rec, "an indicator must be a JSON object")
@@ -102,6 +104,8 @@ def _merge_tags(a: Any, b: Any) -> list[str]:
 
 
 def _short(rec: Any) -> Any:
+    if isinstance(rec, InvalidIndicator):
+        return rec.value
     if isinstance(rec, Mapping):
         v = rec.get("indicator")
         return v if isinstance(v, str) and len(v) <= 256 else str(v)[:256]

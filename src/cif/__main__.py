@@ -1,0 +1,3 @@
+from cif.cli import main
+
+main()

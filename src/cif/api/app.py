@@ -1,0 +1,49 @@
+"""The FastAPI application: wiring only; every route calls the packages below it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+
+import cif
+from cif.pipeline import Pipeline
+from cif.store import Store
+
+from . import indicators, system
+from .body import MAX_BODY
+from .responses import FastJSON
+
+
+def create_app(
+    store: Store,
+    *,
+    pipeline: Pipeline | None = None,
+    data_dir: Path | None = None,
+    max_body: int = MAX_BODY,
+) -> FastAPI:
+    app = FastAPI(
+        title="cif",
+        version=cif.__version__,
+        description="Realtime threat intelligence: search, submit and feed indicators.",
+        default_response_class=FastJSON,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.store = store
+    app.state.pipeline = pipeline or Pipeline(store)
+    app.state.data_dir = data_dir
+    app.state.max_body = max_body
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> FastJSON:
+        return FastJSON({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(_request: Request, exc: RequestValidationError) -> FastJSON:
+        return FastJSON({"error": "invalid request", "detail": exc.errors()}, status_code=400)
+
+    app.include_router(system.router)
+    app.include_router(indicators.router)
+    return app

@@ -1,0 +1,95 @@
+"""A small HTTP client for a running platform, used by `cif search` and `cif submit`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+import orjson
+
+DEFAULT_REMOTE = "http://127.0.0.1:5000"
+
+
+class ClientError(Exception):
+    """The platform refused the request or could not be reached; the message says which."""
+
+
+class Client:
+    def __init__(self, remote: str | None = None, token: str | None = None, timeout: float = 30) -> None:
+        self.remote = (remote or os.environ.get("CIF_REMOTE") or DEFAULT_REMOTE).rstrip("/")
+        self.token = token or os.environ.get("CIF_TOKEN")
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        self._http = httpx.Client(base_url=self.remote, headers=headers, timeout=timeout)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kw: Any) -> Any:
+        try:
+            r = self._http.request(method, path, **kw)
+        except httpx.HTTPError as e:
+            raise ClientError(f"cannot reach {self.remote}: {e}") from None
+        if r.status_code >= 400:
+            try:
+                detail = r.json().get("error", r.text)
+            except ValueError:
+                detail = r.text
+            raise ClientError(f"{method} {path} answered {r.status_code}: {detail}")
+        return r.json()
+
+    def ping(self) -> dict[str, Any]:
+        return self._call("GET", "/ping")  # type: ignore[no-any-return]
+
+    def search(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        clean = {k: v for k, v in params.items() if v not in (None, "", [], ())}
+        return self._call("GET", "/indicators", params=clean)  # type: ignore[no-any-return]
+
+    def search_all(self, params: Mapping[str, Any], limit: int) -> list[dict[str, Any]]:
+        """Follow cursors until ``limit`` indicators or the end."""
+        out: list[dict[str, Any]] = []
+        p = dict(params)
+        while len(out) < limit:
+            p["limit"] = min(limit - len(out), 10_000)
+            page = self.search(p)
+            out.extend(page["indicators"])
+            if not page.get("cursor"):
+                break
+            p["cursor"] = page["cursor"]
+        return out
+
+    def submit(self, records: Iterable[Mapping[str, Any]], batch: int = 5000) -> dict[str, Any]:
+        """Send records as JSON lines in batches; returns summed counts and errors."""
+        total: dict[str, Any] = {"accepted": 0, "rejected": 0, "errors": []}
+        buf: list[bytes] = []
+        offset = 0
+
+        def flush() -> None:
+            nonlocal offset
+            if not buf:
+                return
+            res = self._call(
+                "POST", "/indicators", content=b"\n".join(buf),
+                headers={"Content-Type": "application/x-ndjson"},
+            )
+            total["accepted"] += res["accepted"]
+            total["rejected"] += res["rejected"]
+            for e in res["errors"]:
+                e["index"] += offset
+                total["errors"].append(e)
+            offset += len(buf)
+            buf.clear()
+
+        for rec in records:
+            buf.append(orjson.dumps(rec))
+            if len(buf) >= batch:
+                flush()
+        flush()
+        return total

@@ -1,0 +1,80 @@
+"""`cif up`: run the platform in the foreground until Ctrl-C or SIGTERM.
+
+One process runs the HTTP API and (unless told not to) the feed scheduler over one
+store. Shutdown is graceful: uvicorn stops taking connections and finishes the
+requests in flight, the scheduler finishes its current batch, then the store closes;
+every batch the pipeline accepted was committed before its request answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+
+from cif.api.app import create_app
+from cif.pipeline import Pipeline
+from cif.runtime import Settings, ensure_admin_token
+
+log = logging.getLogger("cif.server")
+
+
+@dataclass(slots=True)
+class Listen:
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, value: str) -> Listen:
+        """``HOST:PORT``, ``:PORT`` or ``[v6]:PORT``."""
+        host, sep, port = value.rpartition(":")
+        if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"{value!r}: expected HOST:PORT, e.g. 127.0.0.1:5000")
+        host = host.strip("[]") or "127.0.0.1"
+        return cls(host, int(port))
+
+
+def run(
+    settings: Settings,
+    listen: Listen,
+    *,
+    fetch: bool = True,
+    say: Callable[[str], Any] = print,
+    log_level: str = "info",
+) -> None:
+    store = settings.open_store()
+    try:
+        token = ensure_admin_token(store, settings.admin_token_path)
+        if token:
+            say(f"created the first admin token; it is in {settings.admin_token_path} (mode 0600)")
+        pipeline = Pipeline(store)
+        app = create_app(store, pipeline=pipeline, data_dir=settings.data_dir)
+        scheduler = _start_feeds(pipeline, settings) if fetch else None
+        say(f"cif is up on http://{listen.host}:{listen.port} with store {settings.store_url}")
+        try:
+            config = uvicorn.Config(
+                app, host=listen.host, port=listen.port, log_level=log_level, access_log=False,
+                timeout_graceful_shutdown=30,
+            )
+            uvicorn.Server(config).run()
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+    finally:
+        store.close()
+        say("cif stopped")
+
+
+def _start_feeds(pipeline: Pipeline, settings: Settings) -> Any:
+    """Start the feed scheduler over the bundled rules and the data dir's rules folder."""
+    try:
+        from cif.ingest.scheduler import FeedScheduler, default_rule_paths
+    except ImportError:  # ingestion not installed in this build
+        log.warning("feed ingestion is not available; running without feeds")
+        return None
+    scheduler = FeedScheduler(pipeline, default_rule_paths(settings.data_dir), settings.data_dir)
+    scheduler.start()
+    return scheduler
