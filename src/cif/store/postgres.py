@@ -1,0 +1,328 @@
+"""The shared store: PostgreSQL through psycopg 3.
+
+Threads: each thread gets its own connection (autocommit for reads, an explicit
+transaction for writes). Upserts COPY a batch into a temporary table and merge it
+with one ``INSERT ... ON CONFLICT DO UPDATE``, so the merge happens row by row
+under PostgreSQL's own locks and concurrent writers on any host lose nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg import errors
+from psycopg.types.json import Jsonb
+
+from cif.indicator import Indicator
+
+from . import postgres_schema
+from .base import Page, UpsertResult
+from .codec import (
+    MIN_TIME,
+    NO_PROBABILITY,
+    derived_keys,
+    encode_cursor,
+    fold_batch,
+    from_micros,
+    loaded_time,
+    sort_value,
+    stored_time,
+)
+from .query import Query
+from .sqlbuild import build
+from .tokens import TokenRecord
+
+BATCH = 10_000
+DEADLOCK_RETRIES = 5
+TOUCH_EVERY_S = 60.0
+
+COLUMNS = (
+    "id, indicator, itype, provider, grp, tlp, confidence, probability, first_at, last_at,"
+    " reported_at, count, description, reference, asn, asn_desc, cc, rdata, portlist, protocol,"
+    " parent, extra, flags, tags, ip_start, ip_end, plen, rdomain"
+)
+_DATA_COLS = COLUMNS.removeprefix("id, ")
+_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS cif_stage (
+    indicator text, itype text, provider text, grp text, tlp text, confidence float8,
+    probability float8, first_at timestamptz, last_at timestamptz, reported_at timestamptz,
+    count bigint, description text, reference text, asn bigint, asn_desc text, cc text,
+    rdata text, portlist text, protocol text, parent bigint, extra jsonb, flags text[],
+    tags text[], ip_start bytea, ip_end bytea, plen smallint, rdomain text
+) ON COMMIT DELETE ROWS
+"""
+_MIN = "'0001-01-01 00:00:00+00'::timestamptz"
+
+
+def _newer(col: str) -> str:
+    return f"CASE WHEN EXCLUDED.last_at >= i.last_at THEN EXCLUDED.{col} ELSE i.{col} END"
+
+
+def _nonempty(col: str) -> str:
+    return f"COALESCE(NULLIF(EXCLUDED.{col}, ''), i.{col})"
+
+
+_MERGE = f"""
+INSERT INTO indicators AS i ({_DATA_COLS})
+SELECT {_DATA_COLS} FROM cif_stage ORDER BY indicator, provider, grp
+ON CONFLICT (indicator, provider, grp) DO UPDATE SET
+    itype = {_nonempty("itype")},
+    tlp = {_nonempty("tlp")},
+    confidence = {_newer("confidence")},
+    description = {_newer("description")},
+    probability = CASE WHEN EXCLUDED.probability <> {NO_PROBABILITY} THEN EXCLUDED.probability
+                       ELSE i.probability END,
+    first_at = CASE WHEN i.first_at = {_MIN} THEN EXCLUDED.first_at
+                    WHEN EXCLUDED.first_at = {_MIN} THEN i.first_at
+                    ELSE least(i.first_at, EXCLUDED.first_at) END,
+    last_at = greatest(i.last_at, EXCLUDED.last_at),
+    reported_at = greatest(i.reported_at, EXCLUDED.reported_at),
+    count = i.count + EXCLUDED.count,
+    reference = {_nonempty("reference")},
+    asn = COALESCE(EXCLUDED.asn, i.asn),
+    asn_desc = {_nonempty("asn_desc")},
+    cc = {_nonempty("cc")},
+    rdata = {_nonempty("rdata")},
+    portlist = {_nonempty("portlist")},
+    protocol = {_nonempty("protocol")},
+    parent = COALESCE(EXCLUDED.parent, i.parent),
+    extra = i.extra || EXCLUDED.extra,
+    flags = ARRAY(SELECT DISTINCT f FROM unnest(i.flags || EXCLUDED.flags) AS f ORDER BY f),
+    tags = ARRAY(SELECT DISTINCT t FROM unnest(i.tags || EXCLUDED.tags) AS t ORDER BY t)
+RETURNING id, (xmax = 0) AS inserted, indicator, provider, grp
+"""
+_TOKEN_COLS = ("id, username, token_hash, can_read, can_write, is_admin, groups, itypes,"
+               " expires_at, revoked, created_at, last_used_at")
+
+
+def _stage_row(ind: Indicator) -> tuple[Any, ...]:
+    s, e, p, rd = derived_keys(ind)
+    prob = ind.probability
+    return (
+        ind.indicator, ind.itype, ind.provider, ind.group, ind.tlp, float(ind.confidence),
+        NO_PROBABILITY if prob is None else float(prob), stored_time(ind.first_at),
+        stored_time(ind.last_at), stored_time(ind.reported_at), ind.count, ind.description,
+        ind.reference, ind.asn, ind.asn_desc, ind.cc, ind.rdata, ind.portlist, ind.protocol,
+        ind.parent, Jsonb(ind.extra), sorted(ind.flags), sorted(ind.tags), s, e, p, rd,
+    )
+
+
+def _indicator(r: Sequence[Any]) -> Indicator:
+    return Indicator(
+        id=r[0], indicator=r[1], itype=r[2], provider=r[3], group=r[4], tlp=r[5],
+        confidence=r[6], probability=None if r[7] == NO_PROBABILITY else r[7],
+        first_at=loaded_time(r[8]), last_at=loaded_time(r[9]), reported_at=loaded_time(r[10]),
+        count=r[11], description=r[12], reference=r[13], asn=r[14], asn_desc=r[15], cc=r[16],
+        rdata=r[17], portlist=r[18], protocol=r[19], parent=r[20], extra=dict(r[21]),
+        flags=set(r[22]), tags=set(r[23]),
+    )
+
+
+class _Dialect:
+    ph = "%s"
+    plain_order_for_q = False
+
+    def time(self, t: datetime) -> datetime:
+        return t
+
+    def cursor_value(self, sort: str, v: int | float) -> Any:
+        if sort in ("last_at", "reported_at", "first_at"):
+            return from_micros(int(v)) or MIN_TIME
+        return v
+
+    def tags_any(self, tags: list[str]) -> tuple[str, list[Any]]:
+        return "tags && %s::text[]", [tags]
+
+    def tags_none(self, tags: list[str]) -> tuple[str, list[Any]]:
+        return "NOT (tags && %s::text[])", [tags]
+
+
+_DIALECT = _Dialect()
+
+
+class PostgresStore:
+    """Indicators and tokens in PostgreSQL (tables created and migrated on open)."""
+
+    def __init__(self, url: str, *, migrate_to: int | None = None) -> None:
+        self.url = url
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._conns: list[psycopg.Connection] = []
+        self._touched: dict[str, float] = {}
+        self._closed = False
+        postgres_schema.migrate(self._conn(), migrate_to or postgres_schema.CURRENT)
+
+    def _conn(self) -> psycopg.Connection:
+        conn: psycopg.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and not conn.closed:
+            return conn
+        if self._closed:
+            raise RuntimeError("this PostgreSQL store is closed")
+        conn = psycopg.connect(self.url, autocommit=True)
+        conn.execute("SET TIME ZONE 'UTC'")
+        self._local.conn = conn
+        self._local.staged = False
+        with self._lock:
+            self._conns.append(conn)
+        return conn
+
+    # -- indicators -----------------------------------------------------------------
+
+    def upsert(self, indicators: Sequence[Indicator]) -> UpsertResult:
+        result = UpsertResult()
+        items = list(indicators)
+        for i in range(0, len(items), BATCH):
+            r = self._upsert_batch(items[i:i + BATCH])
+            result.inserted += r.inserted
+            result.updated += r.updated
+        return result
+
+    def _upsert_batch(self, batch: list[Indicator]) -> UpsertResult:
+        merged, owners = fold_batch(batch)
+        if not merged:
+            return UpsertResult()
+        rows = [_stage_row(ind) for ind in merged.values()]
+        conn = self._conn()
+        if not self._local.staged:
+            conn.execute(_STAGE)
+            self._local.staged = True
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    with cur.copy(f"COPY cif_stage ({_DATA_COLS}) FROM STDIN") as cp:
+                        for row in rows:
+                            cp.write_row(row)
+                    cur.execute(_MERGE)
+                    out = cur.fetchall()
+                break
+            except (errors.DeadlockDetected, errors.SerializationFailure):
+                if attempt == DEADLOCK_RETRIES:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        result = UpsertResult()
+        for id_, inserted, ind, prov, grp in out:
+            if inserted:
+                result.inserted += 1
+            else:
+                result.updated += 1
+            for o in owners[(ind, prov, grp)]:
+                o.id = id_
+        return result
+
+    def search(self, query: Query) -> Page:
+        sel = build(query, _DIALECT, COLUMNS)
+        rows = self._conn().execute(sel.sql, sel.params).fetchall()  # type: ignore[call-overload]
+        items = [_indicator(r) for r in rows[:query.limit]]
+        cursor = None
+        if len(rows) > query.limit:
+            last = items[-1]
+            cursor = encode_cursor(query.sort, query.descending, sort_value(last, query.sort),
+                                   last.id or 0)
+        return Page(items=items, cursor=cursor)
+
+    def explain(self, query: Query) -> list[str]:
+        """The plan PostgreSQL chooses with sequential scans disabled, to check index use."""
+        sel = build(query, _DIALECT, COLUMNS)
+        conn = self._conn()
+        with conn.transaction():
+            conn.execute("SET LOCAL enable_seqscan = off")
+            rows = conn.execute("EXPLAIN " + sel.sql, sel.params).fetchall()  # type: ignore[call-overload]
+        return [r[0] for r in rows]
+
+    def get(self, ids: Sequence[int]) -> list[Indicator]:
+        wanted = [int(i) for i in ids]
+        rows = self._conn().execute(
+            f"SELECT {COLUMNS} FROM indicators WHERE id = ANY(%s)", (wanted,)).fetchall()
+        found = {r[0]: _indicator(r) for r in rows}
+        return [found[i] for i in wanted if i in found]
+
+    def count(self) -> int:
+        """How many indicator records are kept."""
+        row = self._conn().execute("SELECT count(*) FROM indicators").fetchone()
+        return int(row[0]) if row else 0
+
+    def ping(self) -> None:
+        self._conn().execute("SELECT 1").fetchone()
+
+    def schema_version(self) -> int:
+        return postgres_schema.version(self._conn())
+
+    # -- tokens ---------------------------------------------------------------------
+
+    def token_add(self, record: TokenRecord) -> TokenRecord:
+        row = self._conn().execute(
+            "INSERT INTO tokens (username, token_hash, can_read, can_write, is_admin, groups,"
+            " itypes, expires_at, revoked, created_at, last_used_at)"
+            " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
+            (record.username, record.token_hash, record.read, record.write, record.admin,
+             list(record.groups), list(record.itypes), record.expires_at, record.revoked,
+             record.created_at, record.last_used_at),
+        ).fetchone()
+        record.id = row[0] if row else None
+        return record
+
+    def token_by_hash(self, token_hash: str) -> TokenRecord | None:
+        r = self._conn().execute(f"SELECT {_TOKEN_COLS} FROM tokens WHERE token_hash = %s",
+                                 (token_hash,)).fetchone()
+        return _token(r) if r else None
+
+    def token_list(self) -> list[TokenRecord]:
+        rows = self._conn().execute(f"SELECT {_TOKEN_COLS} FROM tokens ORDER BY id").fetchall()
+        return [_token(r) for r in rows]
+
+    def token_revoke(self, *, id: int | None = None, username: str | None = None) -> int:
+        if id is None and username is None:
+            raise ValueError("token_revoke needs an id or a username")
+        conds, params = [], []
+        if id is not None:
+            conds.append("id = %s")
+            params.append(int(id))
+        if username is not None:
+            conds.append("username = %s")
+            params.append(username)
+        cur = self._conn().execute(
+            "UPDATE tokens SET revoked = true WHERE NOT revoked AND " + " AND ".join(conds), params)
+        return cur.rowcount
+
+    def token_touch(self, token_hash: str, at: datetime | None = None) -> bool:
+        """Record a token's use; writes at most once a minute per token (cheap on every call)."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._touched.get(token_hash)
+            if last is not None and now - last < TOUCH_EVERY_S:
+                return False
+            self._touched[token_hash] = now
+        self._conn().execute("UPDATE tokens SET last_used_at = %s WHERE token_hash = %s",
+                             (at or datetime.now(UTC), token_hash))
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            conns, self._conns = self._conns, []
+        for c in conns:
+            c.close()
+        self._local = threading.local()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _token(r: Sequence[Any]) -> TokenRecord:
+    return TokenRecord(
+        id=r[0], username=r[1], token_hash=r[2], read=r[3], write=r[4], admin=r[5],
+        groups=list(r[6]), itypes=list(r[7]), expires_at=_utc(r[8]), revoked=r[9],
+        created_at=_utc(r[10]) or MIN_TIME, last_used_at=_utc(r[11]),
+    )
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    return None if t is None else t.astimezone(UTC)

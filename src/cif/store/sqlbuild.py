@@ -1,0 +1,129 @@
+"""Turn a Query into one indexed SELECT; the backends differ only through a Dialect.
+
+Every shape is meant to be answered from an index: ``q`` through the unique key,
+the IP range index or the reversed-domain index; no ``q`` through the index of
+the sort field (walked in order, so LIMIT stops early), tags through the tag index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from .codec import MIN_TIME, NO_PROBABILITY, QPlan, decode_cursor, plan_q
+from .query import SORT_FIELDS, InvalidQuery, Query
+
+
+class Dialect(Protocol):
+    ph: str  # parameter placeholder
+    plain_order_for_q: bool  # SQLite: '+col' in ORDER BY so q's index is chosen, not the sort's
+
+    def time(self, t: datetime) -> Any: ...
+
+    def cursor_value(self, sort: str, v: int | float) -> Any: ...
+
+    def tags_any(self, tags: list[str]) -> tuple[str, list[Any]]: ...
+
+    def tags_none(self, tags: list[str]) -> tuple[str, list[Any]]: ...
+
+
+@dataclass(slots=True)
+class Select:
+    sql: str
+    params: list[Any]
+    plan: QPlan | None
+
+
+def _in(ph: str, values: list[Any]) -> str:
+    return "(" + ",".join([ph] * len(values)) + ")"
+
+
+def build(query: Query, d: Dialect, columns: str) -> Select:
+    """SELECT ``columns`` for ``query``, fetching limit+1 rows to know if more follow."""
+    if query.sort not in SORT_FIELDS:
+        raise InvalidQuery(f"sort {query.sort!r}: not one of {', '.join(SORT_FIELDS)}")
+    if query.limit < 1:
+        raise InvalidQuery(f"limit {query.limit!r}: must be at least 1")
+    ph = d.ph
+    where: list[str] = []
+    params: list[Any] = []
+    plan = plan_q(query.q) if query.q else None
+    if plan is not None:
+        if plan.kind == "ip":
+            cand = list(plan.candidates)
+            where.append(
+                f"id IN (SELECT id FROM indicators WHERE ip_start >= {ph} AND ip_start <= {ph}"
+                f" AND ip_end <= {ph} UNION SELECT id FROM indicators WHERE ip_start IN {_in(ph, cand)}"
+                f" AND ip_end >= {ph})"
+            )
+            params += [plan.start, plan.end, plan.end, *cand, plan.end]
+        elif plan.kind == "fqdn":
+            where.append(f"rdomain >= {ph} AND rdomain < {ph}")
+            params += [plan.lo, plan.hi]
+        else:
+            where.append(f"indicator = {ph}")
+            params.append(plan.value)
+
+    def any_of(col: str, values: list[Any]) -> None:
+        if values:
+            where.append(f"{col} IN {_in(ph, values)}")
+            params.extend(values)
+
+    any_of("itype", query.itypes)
+    any_of("provider", query.providers)
+    any_of("grp", query.groups)
+    any_of("tlp", query.tlps)
+    any_of("cc", query.cc)
+    any_of("asn", query.asn)
+    if query.allowed_groups is not None:
+        if not query.allowed_groups:
+            where.append("1 = 0")
+        else:
+            any_of("grp", list(query.allowed_groups))
+    if query.tags:
+        sql, p = d.tags_any(sorted(set(query.tags)))
+        where.append(sql)
+        params += p
+    if query.exclude_tags:
+        sql, p = d.tags_none(sorted(set(query.exclude_tags)))
+        where.append(sql)
+        params += p
+
+    def bound(col: str, op: str, v: Any) -> None:
+        if v is not None:
+            where.append(f"{col} {op} {ph}")
+            params.append(v)
+
+    bound("confidence", ">=", query.confidence_min)
+    bound("confidence", "<=", query.confidence_max)
+    if query.probability_min is not None or query.probability_max is not None:
+        bound("probability", ">", NO_PROBABILITY)
+    bound("probability", ">=", query.probability_min)
+    bound("probability", "<=", query.probability_max)
+    for col, since, until in (("reported_at", query.reported_since, query.reported_until),
+                              ("last_at", query.last_since, query.last_until)):
+        if since is not None:
+            bound(col, ">=", d.time(since))
+        if until is not None:
+            bound(col, "<=", d.time(until))
+            bound(col, ">", d.time(MIN_TIME))
+
+    sort, desc = query.sort, query.descending
+    if query.cursor:
+        value, last_id = decode_cursor(query.cursor, sort, desc)
+        op = "<" if desc else ">"
+        if sort == "id":
+            where.append(f"id {op} {ph}")
+            params.append(last_id)
+        else:
+            where.append(f"({sort}, id) {op} ({ph}, {ph})")
+            params += [d.cursor_value(sort, value), last_id]
+    direction = "DESC" if desc else "ASC"
+    plus = "+" if (plan is not None and d.plain_order_for_q) else ""
+    order = f"{plus}id {direction}" if sort == "id" else f"{plus}{sort} {direction}, {plus}id {direction}"
+    sql = f"SELECT {columns} FROM indicators"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {order} LIMIT {int(query.limit) + 1}"
+    return Select(sql, params, plan)

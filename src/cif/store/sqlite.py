@@ -1,0 +1,356 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+Threads: each thread gets its own connection (SQLite connections must not be
+shared across threads); WAL lets readers run while one writer writes. Writers
+take ``BEGIN IMMEDIATE`` with a long busy timeout, so concurrent threads and
+processes queue for the write lock instead of failing, and the read-merge-write
+of an upsert happens under that lock (no lost updates).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from cif.indicator import Indicator
+
+from . import sqlite_schema
+from .base import Page, UpsertResult
+from .codec import (
+    MIN_TIME,
+    NO_PROBABILITY,
+    derived_keys,
+    dump_json,
+    dump_set,
+    encode_cursor,
+    fold_batch,
+    from_micros,
+    load_set,
+    merge,
+    micros,
+    sort_value,
+)
+from .query import Query
+from .sqlbuild import build
+from .tokens import TokenRecord
+
+BATCH = 5000
+BUSY_TIMEOUT_S = 120.0
+TOUCH_EVERY_S = 60.0
+
+COLUMNS = (
+    "id, indicator, itype, provider, grp, tlp, confidence, probability, first_at, last_at,"
+    " reported_at, count, description, reference, asn, asn_desc, cc, rdata, portlist, protocol,"
+    " parent, extra, flags, tags, ip_start, ip_end, plen, rdomain"
+)
+_NCOLS = COLUMNS.count(",") + 1
+_INSERT = f"INSERT INTO indicators ({COLUMNS}) VALUES ({','.join('?' * _NCOLS)})"
+_UPDATE = (
+    "UPDATE indicators SET itype=?, tlp=?, confidence=?, probability=?, first_at=?, last_at=?,"
+    " reported_at=?, count=?, description=?, reference=?, asn=?, asn_desc=?, cc=?, rdata=?,"
+    " portlist=?, protocol=?, parent=?, extra=?, flags=?, tags=? WHERE id=?"
+)
+_TOKEN_COLS = ("id, username, token_hash, can_read, can_write, is_admin, groups, itypes,"
+               " expires_at, revoked, created_at, last_used_at")
+
+
+def _row(ind: Indicator, id_: int) -> tuple[Any, ...]:
+    s, e, p, rd = derived_keys(ind)
+    prob = ind.probability
+    return (
+        id_, ind.indicator, ind.itype, ind.provider, ind.group, ind.tlp, float(ind.confidence),
+        NO_PROBABILITY if prob is None else float(prob),
+        micros(ind.first_at), micros(ind.last_at), micros(ind.reported_at), ind.count,
+        ind.description, ind.reference, ind.asn, ind.asn_desc, ind.cc, ind.rdata, ind.portlist,
+        ind.protocol, ind.parent, dump_json(ind.extra) if ind.extra else None,
+        dump_set(ind.flags), dump_set(ind.tags), s, e, p, rd,
+    )
+
+
+def _update_row(ind: Indicator) -> tuple[Any, ...]:
+    prob = ind.probability
+    return (
+        ind.itype, ind.tlp, float(ind.confidence), NO_PROBABILITY if prob is None else float(prob),
+        micros(ind.first_at), micros(ind.last_at), micros(ind.reported_at), ind.count,
+        ind.description, ind.reference, ind.asn, ind.asn_desc, ind.cc, ind.rdata, ind.portlist,
+        ind.protocol, ind.parent, dump_json(ind.extra) if ind.extra else None,
+        dump_set(ind.flags), dump_set(ind.tags), ind.id,
+    )
+
+
+def _indicator(r: Sequence[Any]) -> Indicator:
+    return Indicator(
+        id=r[0], indicator=r[1], itype=r[2], provider=r[3], group=r[4], tlp=r[5],
+        confidence=r[6], probability=None if r[7] == NO_PROBABILITY else r[7],
+        first_at=from_micros(r[8]), last_at=from_micros(r[9]), reported_at=from_micros(r[10]),
+        count=r[11], description=r[12], reference=r[13], asn=r[14], asn_desc=r[15], cc=r[16],
+        rdata=r[17], portlist=r[18], protocol=r[19], parent=r[20],
+        extra=orjson.loads(r[21]) if r[21] else {}, flags=load_set(r[22]), tags=load_set(r[23]),
+    )
+
+
+class _Dialect:
+    ph = "?"
+    plain_order_for_q = True
+
+    def time(self, t: datetime) -> int:
+        return micros(t)
+
+    def cursor_value(self, sort: str, v: int | float) -> int | float:
+        return v
+
+    def tags_any(self, tags: list[str]) -> tuple[str, list[Any]]:
+        marks = ",".join("?" * len(tags))
+        return f"id IN (SELECT indicator_id FROM indicator_tags WHERE tag IN ({marks}))", list(tags)
+
+    def tags_none(self, tags: list[str]) -> tuple[str, list[Any]]:
+        marks = ",".join("?" * len(tags))
+        return (f"NOT EXISTS (SELECT 1 FROM indicator_tags WHERE tag IN ({marks})"
+                " AND indicator_id = indicators.id)", list(tags))
+
+
+_DIALECT = _Dialect()
+
+
+class SQLiteStore:
+    """Indicators and tokens in one SQLite file (created and migrated on open)."""
+
+    def __init__(self, path: str | Path, *, migrate_to: int | None = None) -> None:
+        self.path = str(path)
+        self.url = f"sqlite://{self.path}"
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._conns: list[sqlite3.Connection] = []
+        self._touched: dict[str, float] = {}
+        self._closed = False
+        sqlite_schema.migrate(self._conn(), migrate_to or sqlite_schema.CURRENT)
+
+    # -- connections ----------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise RuntimeError(f"store {self.url} is closed")
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA cache_size=-131072")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        self._local.conn = conn
+        with self._lock:
+            self._conns.append(conn)
+        return conn
+
+    def _write(self) -> _WriteTxn:
+        return _WriteTxn(self._conn())
+
+    # -- indicators -----------------------------------------------------------------
+
+    def upsert(self, indicators: Sequence[Indicator]) -> UpsertResult:
+        result = UpsertResult()
+        items = list(indicators)
+        for i in range(0, len(items), BATCH):
+            r = self._upsert_batch(items[i:i + BATCH])
+            result.inserted += r.inserted
+            result.updated += r.updated
+        return result
+
+    def _upsert_batch(self, batch: list[Indicator]) -> UpsertResult:
+        merged, owners = fold_batch(batch)
+        if not merged:
+            return UpsertResult()
+        values = list({k[0] for k in merged})
+        with self._write() as conn:
+            existing: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+            marks = ",".join("?" * len(values))
+            for r in conn.execute(f"SELECT {COLUMNS} FROM indicators WHERE indicator IN ({marks})",
+                                  values):
+                k = (r[1], r[3], r[4])
+                if k in merged:
+                    existing[k] = r
+            next_id = (conn.execute("SELECT max(id) FROM indicators").fetchone()[0] or 0) + 1
+            inserts: list[tuple[Any, ...]] = []
+            updates: list[tuple[Any, ...]] = []
+            tag_rows: list[tuple[str, int]] = []
+            ids: dict[tuple[str, str, str], int] = {}
+            for k, ind in merged.items():
+                row = existing.get(k)
+                if row is None:
+                    rid = next_id
+                    next_id += 1
+                    inserts.append(_row(ind, rid))
+                    tag_rows.extend((t, rid) for t in ind.tags)
+                else:
+                    stored = _indicator(row)
+                    rid = stored.id  # type: ignore[assignment]
+                    new_tags = ind.tags - stored.tags
+                    updates.append(_update_row(merge(stored, ind)))
+                    tag_rows.extend((t, rid) for t in new_tags)
+                ids[k] = rid
+            if inserts:
+                conn.executemany(_INSERT, inserts)
+            if updates:
+                conn.executemany(_UPDATE, updates)
+            if tag_rows:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO indicator_tags (tag, indicator_id) VALUES (?, ?)", tag_rows)
+        for k, objs in owners.items():
+            for o in objs:
+                o.id = ids[k]
+        return UpsertResult(inserted=len(inserts), updated=len(updates))
+
+    def search(self, query: Query) -> Page:
+        sel = build(query, _DIALECT, COLUMNS)
+        rows = self._conn().execute(sel.sql, sel.params).fetchall()
+        items = [_indicator(r) for r in rows[:query.limit]]
+        cursor = None
+        if len(rows) > query.limit:
+            last = items[-1]
+            cursor = encode_cursor(query.sort, query.descending, sort_value(last, query.sort),
+                                   last.id or 0)
+        return Page(items=items, cursor=cursor)
+
+    def explain(self, query: Query) -> list[str]:
+        """The plan SQLite chooses for ``query`` (one line per step), to check index use."""
+        sel = build(query, _DIALECT, COLUMNS)
+        return [r[3] for r in self._conn().execute("EXPLAIN QUERY PLAN " + sel.sql, sel.params)]
+
+    def get(self, ids: Sequence[int]) -> list[Indicator]:
+        wanted = [int(i) for i in ids]
+        found: dict[int, Indicator] = {}
+        conn = self._conn()
+        for i in range(0, len(wanted), BATCH):
+            chunk = wanted[i:i + BATCH]
+            marks = ",".join("?" * len(chunk))
+            for r in conn.execute(f"SELECT {COLUMNS} FROM indicators WHERE id IN ({marks})", chunk):
+                found[r[0]] = _indicator(r)
+        return [found[i] for i in wanted if i in found]
+
+    def count(self) -> int:
+        """How many indicator records are kept."""
+        return int(self._conn().execute("SELECT count(*) FROM indicators").fetchone()[0])
+
+    def ping(self) -> None:
+        self._conn().execute("SELECT 1").fetchone()
+
+    def schema_version(self) -> int:
+        return sqlite_schema.version(self._conn())
+
+    # -- tokens ---------------------------------------------------------------------
+
+    def token_add(self, record: TokenRecord) -> TokenRecord:
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO tokens (username, token_hash, can_read, can_write, is_admin, groups,"
+                " itypes, expires_at, revoked, created_at, last_used_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (record.username, record.token_hash, int(record.read), int(record.write),
+                 int(record.admin), dump_json(list(record.groups)), dump_json(list(record.itypes)),
+                 _opt_micros(record.expires_at), int(record.revoked), micros(record.created_at),
+                 _opt_micros(record.last_used_at)),
+            )
+            record.id = cur.lastrowid
+        return record
+
+    def token_by_hash(self, token_hash: str) -> TokenRecord | None:
+        r = self._conn().execute(f"SELECT {_TOKEN_COLS} FROM tokens WHERE token_hash = ?",
+                                 (token_hash,)).fetchone()
+        return _token(r) if r else None
+
+    def token_list(self) -> list[TokenRecord]:
+        return [_token(r) for r in self._conn().execute(f"SELECT {_TOKEN_COLS} FROM tokens ORDER BY id")]
+
+    def token_revoke(self, *, id: int | None = None, username: str | None = None) -> int:
+        if id is None and username is None:
+            raise ValueError("token_revoke needs an id or a username")
+        cond, params = _token_match(id, username)
+        with self._write() as conn:
+            return conn.execute(f"UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND {cond}",
+                                params).rowcount
+
+    def token_touch(self, token_hash: str, at: datetime | None = None) -> bool:
+        """Record a token's use; writes at most once a minute per token (cheap on every call)."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._touched.get(token_hash)
+            if last is not None and now - last < TOUCH_EVERY_S:
+                return False
+            self._touched[token_hash] = now
+        with self._write() as conn:
+            conn.execute("UPDATE tokens SET last_used_at = ? WHERE token_hash = ?",
+                         (micros(at or datetime.now(UTC)), token_hash))
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            conns, self._conns = self._conns, []
+        for c in conns:
+            try:
+                c.close()
+            except sqlite3.ProgrammingError:
+                pass  # made in a thread that has finished; nothing left to release
+        self._local = threading.local()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _WriteTxn:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (or ``ROLLBACK`` on error)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _opt_micros(t: datetime | None) -> int | None:
+    return None if t is None else micros(t)
+
+
+def _opt_time(v: int | None) -> datetime | None:
+    return None if v is None else from_micros(v) or MIN_TIME
+
+
+def _token(r: Sequence[Any]) -> TokenRecord:
+    created = from_micros(r[10]) or MIN_TIME
+    return TokenRecord(
+        id=r[0], username=r[1], token_hash=r[2], read=bool(r[3]), write=bool(r[4]),
+        admin=bool(r[5]), groups=list(orjson.loads(r[6])), itypes=list(orjson.loads(r[7])),
+        expires_at=_opt_time(r[8]), revoked=bool(r[9]), created_at=created,
+        last_used_at=_opt_time(r[11]),
+    )
+
+
+def _token_match(id: int | None, username: str | None) -> tuple[str, list[Any]]:
+    conds: list[str] = []
+    params: list[Any] = []
+    if id is not None:
+        conds.append("id = ?")
+        params.append(int(id))
+    if username is not None:
+        conds.append("username = ?")
+        params.append(username)
+    return " AND ".join(conds), params
