@@ -14,3 +14,20 @@ class InvalidIndicator(ValueError):
         self.value = value
         self.reason = reason
         super().__init__(f"{value!r}: {reason}")
+
+
+class Bad(Exception):
+    """Internal: a reason why a value is rejected, raised deep in the parsers.
+
+    The parsers do not know the caller's original input (it may have been
+    stripped, refanged or split), so they raise only the reason and
+    :func:`cif.indicator.normalize.normalize` turns it into an
+    :class:`InvalidIndicator` naming the value the caller passed. It is cheap
+    to raise, which matters on the hot path.
+    """
+
+    __slots__ = ()
+
+    @property
+    def reason(self) -> str:
+        return str(self.args[0])

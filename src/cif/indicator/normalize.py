@@ -1,10 +1,20 @@
-"""itype detection and canonical forms (contract; the full rules are being written)."""
+"""itype detection and canonical forms: the one ``normalize`` every entry point uses.
+
+The common path is string methods and precompiled regexes; slower work (IDN,
+refanging, detailed error reasons) only runs for the values that need it.
+See docs/normalize.md for the rules.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
-from .errors import InvalidIndicator
+from . import ip
+from .domain import fqdn
+from .errors import Bad, InvalidIndicator
+from .refang import refang
+from .url import url
 
 ITYPES = (
     "ipv4", "ipv6", "ipv4_cidr", "ipv6_cidr", "fqdn", "url", "email",
@@ -18,11 +28,178 @@ class Normalized(NamedTuple):
     flags: frozenset[str]
 
 
+_new = tuple.__new__
+_EMPTY: frozenset[str] = frozenset()
+_HASHES = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_ASN = re.compile(r"[aA][sS][nN]?[ -]?([0-9]{1,10})")
+_DIGITS = re.compile(r"[0-9]+")
+_DIGITS_DOTS = re.compile(r"[0-9.]+")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_MAX_ASN = 4294967295
+# A declared itype also accepts what the value canonicalizes to (a /32 is an ipv4,
+# ::ffff:1.2.3.4 is an ipv4).
+_ALSO = {
+    "ipv4_cidr": ("ipv4",),
+    "ipv6": ("ipv4",),
+    "ipv6_cidr": ("ipv6", "ipv4", "ipv4_cidr"),
+}
+
+
 def normalize(value: str, itype: str | None = None) -> Normalized:
-    """Detect the itype of ``value`` (or check it against ``itype``) and canonicalize it."""
-    raise InvalidIndicator(value, "normalization is not available yet")
+    """Detect the itype of ``value`` (or check it against ``itype``) and canonicalize it.
+
+    Raises :class:`InvalidIndicator` naming the value and the reason. Defanged
+    input is refanged only when the value as given is not valid.
+    """
+    try:
+        if itype is None:
+            return _detect(value)
+        return _declared(value, itype)
+    except Bad as e:
+        reason = e.reason
+    except AttributeError:
+        if not isinstance(value, str):
+            raise InvalidIndicator(value, "an indicator must be a string") from None
+        raise
+    plain = refang(value)
+    if plain != value.strip():
+        try:
+            return _detect(plain) if itype is None else _declared(plain, itype)
+        except Bad as e:
+            reason = e.reason
+    raise InvalidIndicator(value, reason)
+
+
+def _detect(s: str) -> Normalized:
+    if not s or s[0] <= " " or s[-1] <= " " or not s[-1].isprintable():
+        s = s.strip()
+        if not s:
+            raise Bad("the value is empty")
+    if "/" in s:
+        i = s.find("://")
+        if i > 0:
+            scheme = s[:i]
+            if not scheme.islower():
+                if _SCHEME.fullmatch(scheme) is None:
+                    raise Bad(f"scheme {scheme!r} is not valid")
+                scheme = scheme.lower()
+            canon, flags, _ = url(s[i + 3:], scheme)
+            return _new(Normalized, (canon, "url", flags))
+        return _slash(s)
+    if ":" in s:
+        if ip.looks_like_v6(s):
+            return _new(Normalized, ip.ipv6(s))
+        if "%" in s and ip.looks_like_v6(s.partition("%")[0]):
+            ip.v6_int(s)  # raises the zone-index reason
+        if "@" in s:
+            raise Bad("not an email address: ':' is not allowed")
+        canon, flags, _ = url(s, "http")
+        return _new(Normalized, (canon, "url", flags))
+    if "@" in s:
+        return _email(s)
+    m = ip.V4_RE.fullmatch(s)
+    if m is not None:
+        return _new(Normalized, ip.ipv4(m, s))
+    n = len(s)
+    if n in _HASHES and _HEX.fullmatch(s) is not None:
+        return _new(Normalized, (s.lower(), _HASHES[n], _EMPTY))
+    if "0" <= s[-1] <= "9":
+        return _numeric(s)
+    name, flags = fqdn(s)
+    return _new(Normalized, (name, "fqdn", flags))
+
+
+def _slash(s: str) -> Normalized:
+    """A value with '/' and no scheme: a CIDR, else a scheme-less http URL."""
+    head, _, plen = s.partition("/")
+    if plen and "/" not in plen and "0" <= plen[0] <= "9":
+        if ip.V4_RE.fullmatch(head) is not None:
+            return _new(Normalized, ip.ipv4_cidr(head, plen))
+        if ":" in head and ip.looks_like_v6(head):
+            return _new(Normalized, ip.ipv6_cidr(head, plen))
+    if _DIGITS_DOTS.fullmatch(head) and not ip.V4_RE.fullmatch(head):
+        ip.v4_int(head)  # raises the reason an IPv4-looking head is wrong
+    canon, flags, _ = url(s, "http")
+    return _new(Normalized, (canon, "url", flags))
+
+
+def _numeric(s: str) -> Normalized:
+    """A value ending in a digit that is not a dotted quad or a hash."""
+    if s[0] in "aA":
+        m = _ASN.fullmatch(s)
+        if m is not None:
+            return _new(Normalized, (_asn(m[1]), "asn", _EMPTY))
+    if _DIGITS.fullmatch(s) is not None:
+        raise Bad("a bare number is not an indicator (declare itype 'asn' for an AS number)")
+    if _DIGITS_DOTS.fullmatch(s) is not None:
+        ip.v4_int(s)
+    if _HEX.fullmatch(s) is not None:
+        raise Bad(f"a hex string of {len(s)} characters is not an md5, sha1, sha256 or sha512")
+    name, flags = fqdn(s)
+    return _new(Normalized, (name, "fqdn", flags))
+
+
+def _asn(digits: str) -> str:
+    n = int(digits)
+    if n > _MAX_ASN:
+        raise Bad(f"AS number {n} is out of range (0-{_MAX_ASN})")
+    return f"AS{n}"
+
+
+def _email(s: str) -> Normalized:
+    local, _, domain = s.rpartition("@")
+    if not local:
+        raise Bad("the email address has no local part")
+    if "@" in local:
+        raise Bad("an email address has one '@'")
+    if not domain:
+        raise Bad("the email address has no domain")
+    local = local.lower()
+    if len(local) > 64:
+        raise Bad(f"the local part is {len(local)} characters long, more than 64")
+    if _LOCAL.fullmatch(local) is None:
+        raise Bad(f"local part {local!r} is not a valid dot-atom")
+    try:
+        name, flags = fqdn(domain)
+    except Bad as e:
+        raise Bad(f"domain {domain!r}: {e.reason}") from None
+    return _new(Normalized, (f"{local}@{name}", "email", flags))
+
+
+def _declared(s: str, itype: str) -> Normalized:
+    if itype not in ITYPES:
+        raise InvalidIndicator(itype, f"unknown itype; expected one of {', '.join(ITYPES)}")
+    s = s.strip()
+    if itype == "asn" and _DIGITS.fullmatch(s) is not None:
+        return _new(Normalized, (_asn(s), "asn", _EMPTY))
+    if itype == "url" and "://" not in s and s:
+        canon, flags, _ = url(s, "http")
+        return _new(Normalized, (canon, "url", flags))
+    r = _detect(s)
+    if r.itype == itype or r.itype in _ALSO.get(itype, ()):
+        return r
+    raise Bad(f"it is {_article(r.itype)} {r.itype}, not {_article(itype)} {itype}")
+
+
+def _article(itype: str) -> str:
+    return "an" if itype[0] in "aeiou" or itype in ("md5", "fqdn") else "a"
 
 
 def host_of(value: str, itype: str) -> str | None:
-    """The fqdn inside an fqdn, url or email indicator, else None."""
+    """The fqdn inside an fqdn, url or email indicator (canonical form), else None."""
+    if itype == "fqdn":
+        return value
+    if itype == "email":
+        return value.rpartition("@")[2] or None
+    if itype == "url":
+        rest = value.partition("://")[2]
+        auth = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
+        if auth.startswith("["):
+            return None
+        host = auth.rpartition(":")[0] if ":" in auth else auth
+        if not host or ip.V4_RE.fullmatch(host):
+            return None
+        return host
     return None
