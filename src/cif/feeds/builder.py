@@ -1,0 +1,325 @@
+"""The feed builder: window, aggregate, then subtract guards and whitelists.
+
+Pure: it takes records and a :class:`Whitelist` and returns a :class:`Feed`; the
+caller queries the store. Every record left out is accounted for in
+``Feed.removed`` with the entry or guard that removed it, so ``explain`` and feed
+health can say why.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from cif.indicator.model import Indicator
+
+from .aggregate import aggregate
+from .guards import PUBLIC_RESOLVERS, RESERVED_RANGES, ROOT_SERVERS, top_sites
+from .suffix import is_public_suffix, is_public_suffix_fast, parents
+from .whitelist import WHITELIST_TAG, Entry, Whitelist, host_of_url
+
+# Which stored itypes make up each feed.
+FEED_ITYPES: dict[str, tuple[str, ...]] = {
+    "ipv4": ("ipv4", "ipv4_cidr"),
+    "ipv6": ("ipv6", "ipv6_cidr"),
+    "fqdn": ("fqdn",),
+    "url": ("url",),
+    "email": ("email",),
+    "md5": ("md5",),
+    "sha1": ("sha1",),
+    "sha256": ("sha256",),
+    "sha512": ("sha512",),
+    "asn": ("asn",),
+}
+
+# How far back (by last_at) a feed looks unless told otherwise; see docs/feeds-builder.md.
+DEFAULT_WINDOWS: dict[str, timedelta] = {
+    "ipv4": timedelta(days=7),
+    "ipv6": timedelta(days=7),
+    "fqdn": timedelta(days=30),
+    "url": timedelta(days=30),
+    "email": timedelta(days=90),
+    "md5": timedelta(days=180),
+    "sha1": timedelta(days=180),
+    "sha256": timedelta(days=180),
+    "sha512": timedelta(days=180),
+    "asn": timedelta(days=90),
+}
+
+DEFAULT_MAX_SPLIT = 64
+_IP_FEEDS = ("ipv4", "ipv6")
+
+
+class InvalidFeed(ValueError):
+    """A feed request that cannot be built; the message names the value and why."""
+
+
+@dataclass(slots=True)
+class FeedOptions:
+    """Knobs for one build. ``window=None`` means the itype's default window;
+    ``timedelta(0)`` means no window at all."""
+
+    window: timedelta | None = None
+    now: datetime | None = None
+    confidence_min: float = 0.0
+    max_split: int = DEFAULT_MAX_SPLIT
+    keep_urls_on_whitelisted_hosts: bool = False
+    guard_top_site_subdomains: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """Why one value is not (wholly) in the feed."""
+
+    value: str
+    reason: str  # window, confidence, reserved, guard, whitelist, overlap, split
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"value": self.value, "reason": self.reason, "detail": self.detail}
+
+
+@dataclass(slots=True)
+class Feed:
+    """A built feed: its records, what was removed and which networks were split."""
+
+    itype: str
+    indicators: list[Indicator]
+    removed: list[Removal] = field(default_factory=list)
+    split: dict[str, list[str]] = field(default_factory=dict)
+    considered: int = 0
+
+    def values(self) -> list[str]:
+        return [i.indicator for i in self.indicators]
+
+
+# -- built-in guards ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def guard_whitelist() -> Whitelist:
+    """Reserved ranges, public resolvers and root servers as one always-on whitelist."""
+    wl = Whitelist()
+    for net, why in RESERVED_RANGES:
+        wl.add_network(net, f"guard:reserved:{why}")
+    for ip in PUBLIC_RESOLVERS:
+        wl.add_network(ip, "guard:public-resolver")
+    for ip in ROOT_SERVERS:
+        wl.add_network(ip, "guard:root-server")
+    return wl
+
+
+def _reserved_flags(ind: Indicator) -> str | None:
+    return ",".join(sorted(ind.flags)) if ind.flags else None
+
+
+def guard_domain(name: str, *, subdomains: bool = True) -> str | None:
+    """Why a domain may never be fed, or None. Top sites are registered domains."""
+    if is_public_suffix_fast(name):
+        return f"{name} is a public suffix"
+    sites = top_sites()
+    labels = name.split(".")
+    if name in sites:
+        return f"{name} is a top site"
+    if len(labels) == 3 and labels[0] == "www" and name[4:] in sites:
+        return f"{name} is the web host of top site {name[4:]}"
+    if not subdomains:
+        return None
+    for p in parents(name):
+        if p != name and p in sites:
+            # Only when the top site is the registered domain: a public suffix between
+            # the two (customer.platform.example) makes the name someone else's.
+            below = name[: -len(p) - 1]
+            mids = [f"{below.split('.', i)[-1]}.{p}" for i in range(1, below.count(".") + 1)]
+            if any(is_public_suffix(m) for m in mids):
+                return None
+            return f"{name} is below top site {p}"
+    return None
+
+
+# -- IP subtraction ----------------------------------------------------------------------
+
+
+def _split(network: str, holes: list[str], cap: int) -> list[str] | None:
+    """``network`` minus ``holes`` as few CIDRs, or None when more than ``cap`` pieces."""
+    net = ipaddress.ip_network(network, strict=False)
+    hole_nets = sorted(ipaddress.collapse_addresses(
+        ipaddress.ip_network(h, strict=False) for h in holes))
+    pieces = [net]
+    for h in hole_nets:
+        out = []
+        for p in pieces:
+            if h.subnet_of(p):  # type: ignore[arg-type]
+                out.extend(p.address_exclude(h))  # type: ignore[arg-type]
+            elif not p.subnet_of(h):  # type: ignore[arg-type]
+                out.append(p)
+        pieces = out
+        if len(pieces) > cap:
+            return None
+    return [str(p) if p.prefixlen != p.max_prefixlen else str(p.network_address)
+            for p in sorted(pieces)]
+
+
+def _subtract_ip(
+    feed: Feed, items: list[Indicator], lists: list[Whitelist], cap: int
+) -> None:
+    out = feed.indicators
+    removed = feed.removed
+    for ind in items:
+        v = ind.indicator
+        why = _reserved_flags(ind)
+        if why:
+            removed.append(Removal(v, "reserved", f"flagged {why}"))
+            continue
+        hit: Entry | None = None
+        for wl in lists:
+            hit = wl.match_ip(v)
+            if hit is not None:
+                break
+        if hit is not None:
+            kind = "guard" if hit.source.startswith("guard:") else "whitelist"
+            removed.append(Removal(v, kind, str(hit)))
+            continue
+        if "/" not in v or v.endswith(("/32", "/128")):
+            out.append(ind)
+            continue
+        holes = [e for wl in lists for e in wl.holes(v)]
+        if not holes:
+            out.append(ind)
+            continue
+        pieces = _split(v, [e.value for e in holes], cap)
+        names = "; ".join(str(e) for e in holes[:5]) + (" ..." if len(holes) > 5 else "")
+        if pieces is None:
+            removed.append(Removal(v, "overlap", f"more than {cap} pieces around {names}"))
+            continue
+        removed.append(Removal(v, "split", f"split into {len(pieces)} around {names}"))
+        feed.split[v] = pieces
+        base = ind.itype.split("_")[0]
+        for p in pieces:
+            it = f"{base}_cidr" if "/" in p else base
+            out.append(replace(ind, indicator=p, itype=it, extra={**ind.extra, "split_from": v}))
+
+
+# -- name subtraction --------------------------------------------------------------------
+
+
+def _subtract_names(feed: Feed, items: list[Indicator], lists: list[Whitelist],
+                    opts: FeedOptions) -> None:
+    out, removed = feed.indicators, feed.removed
+    is_url = feed.itype == "url"
+    for ind in items:
+        v = ind.indicator
+        host = host_of_url(v) if is_url else v
+        hit: Entry | None = None
+        for wl in lists:
+            hit = wl.match_url(v) if is_url else None
+            if hit is None and (not is_url or not opts.keep_urls_on_whitelisted_hosts):
+                hit = wl.match_domain(host) if not _is_ip_literal(host) else wl.match_ip(host)
+            if hit is None:
+                hit = wl.match_text(v)
+            if hit is not None:
+                break
+        if hit is not None:
+            removed.append(Removal(v, "whitelist", str(hit)))
+            continue
+        if _is_ip_literal(host):
+            g = guard_whitelist().match_ip(host)
+            if g is not None:
+                removed.append(Removal(v, "guard", str(g)))
+                continue
+            out.append(ind)
+            continue
+        why = None
+        if not is_url:
+            why = guard_domain(host, subdomains=opts.guard_top_site_subdomains)
+        elif _is_site_root(v):
+            # A url that is a whole site (no path) blocks the host on most proxies.
+            why = guard_domain(host, subdomains=opts.guard_top_site_subdomains)
+        if why:
+            removed.append(Removal(v, "guard", why))
+            continue
+        out.append(ind)
+
+
+def _is_ip_literal(host: str) -> bool:
+    return ":" in host or (host[-1:].isdigit() and host.replace(".", "").isdigit())
+
+
+def _is_site_root(url: str) -> bool:
+    rest = url.split("://", 1)[1] if "://" in url else url
+    slash = rest.find("/")
+    return slash == -1 or rest[slash:] in ("/", "")
+
+
+def _subtract_exact(feed: Feed, items: list[Indicator], lists: list[Whitelist]) -> None:
+    for ind in items:
+        hit = None
+        for wl in lists:
+            hit = wl.match_exact(ind.itype, ind.indicator)
+            if hit is not None:
+                break
+        if hit is not None:
+            feed.removed.append(Removal(ind.indicator, "whitelist", str(hit)))
+        else:
+            feed.indicators.append(ind)
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+
+def build_feed(
+    itype: str,
+    indicators: Iterable[Indicator],
+    whitelist: Whitelist | None = None,
+    options: FeedOptions | None = None,
+) -> Feed:
+    """Build the ``itype`` feed from ``indicators`` minus guards and ``whitelist``.
+
+    Records of other itypes are ignored; records tagged ``whitelist`` are never fed
+    and whitelist their value for this build.
+    """
+    if itype not in FEED_ITYPES:
+        raise InvalidFeed(f"itype {itype!r}: no feed of that kind ({', '.join(FEED_ITYPES)})")
+    opts = options or FeedOptions()
+    if opts.max_split < 1:
+        raise InvalidFeed(f"max_split {opts.max_split}: must be at least 1")
+    window = DEFAULT_WINDOWS[itype] if opts.window is None else opts.window
+    now = opts.now or datetime.now(UTC)
+    since = now - window if window else None
+    wanted = FEED_ITYPES[itype]
+    feed = Feed(itype=itype, indicators=[])
+    extra = Whitelist()
+    kept: list[Indicator] = []
+    cmin = opts.confidence_min
+    n = 0
+    for ind in indicators:
+        if ind.itype not in wanted:
+            continue
+        n += 1
+        if WHITELIST_TAG in ind.tags:
+            extra.add_indicator(ind)
+            continue
+        kept.append(ind)
+    feed.considered = n
+    fresh: list[Indicator] = []
+    for ind in aggregate(kept):
+        seen = ind.last_at or ind.reported_at
+        if since is not None and seen is not None and seen < since:
+            feed.removed.append(Removal(ind.indicator, "window", f"last seen {seen:%Y-%m-%dT%H:%M:%SZ}, "
+                                        f"before the {window.days}-day window"))
+        elif ind.confidence < cmin:
+            feed.removed.append(Removal(ind.indicator, "confidence",
+                                        f"confidence {ind.confidence:g} is below {cmin:g}"))
+        else:
+            fresh.append(ind)
+    lists = [w for w in (whitelist, extra) if w is not None and len(w)]
+    if itype in _IP_FEEDS:
+        _subtract_ip(feed, fresh, [guard_whitelist(), *lists], opts.max_split)
+    elif itype in ("fqdn", "url"):
+        _subtract_names(feed, fresh, lists, opts)
+    else:
+        _subtract_exact(feed, fresh, lists)
+    return feed
