@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from cif.indicator import Indicator
@@ -56,5 +57,14 @@ class Store(Protocol):
 
     def token_revoke(self, *, id: int | None = None, username: str | None = None) -> int:
         """Mark matching tokens revoked; returns how many."""
+
+    def token_touch(self, token_hash: str, at: datetime | None = None) -> bool:
+        """Record a token's use; backends write at most once a minute per token."""
+
+    def count(self) -> int:
+        """How many indicator records are kept."""
+
+    def explain(self, query: Query) -> list[str]:
+        """The backend's plan for ``query``, to check that it runs on indexes."""
 
     def close(self) -> None: ...

@@ -1,0 +1,60 @@
+"""Opening a database made by an older version migrates it and keeps its data."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+
+from cif.store import Query, open_store
+from cif.store.postgres import PostgresStore
+from cif.store.sqlite import SQLiteStore
+
+from .conftest import T0, ind
+
+OLD_ROWS = [ind("old.example", "fqdn", tags={"legacy"}), ind("a.old.example", "fqdn"),
+            ind("203.0.113.0/24", "ipv4_cidr")]
+
+
+def _fill_v1(store) -> None:  # type: ignore[no-untyped-def]
+    """Write rows through the v1 tables (no rdomain column yet), as the old code did."""
+    from cif.store import postgres, sqlite
+
+    if isinstance(store, SQLiteStore):
+        conn = sqlite3.connect(store.path)
+        rows = [sqlite._row(r, i + 1)[:-1] for i, r in enumerate(OLD_ROWS)]
+        cols = sqlite.COLUMNS.removesuffix(", rdomain")
+        conn.executemany(f"INSERT INTO indicators ({cols}) VALUES ({','.join('?' * len(rows[0]))})", rows)
+        conn.execute("INSERT INTO indicator_tags VALUES ('legacy', 1)")
+        conn.commit()
+        conn.close()
+    else:
+        with psycopg.connect(store.url, autocommit=True) as conn:
+            cols = postgres._DATA_COLS.removesuffix(", rdomain")
+            rows = [postgres._stage_row(r)[:-1] for r in OLD_ROWS]
+            with conn.cursor() as cur:
+                cur.executemany(f"INSERT INTO indicators ({cols}) VALUES ({','.join(['%s'] * len(rows[0]))})", rows)
+
+
+def test_old_database_is_migrated(store_url: str) -> None:
+    old = (SQLiteStore(store_url.removeprefix("sqlite://"), migrate_to=1) if store_url.startswith("sqlite")
+           else PostgresStore(store_url, migrate_to=1))
+    assert old.schema_version() == 1
+    _fill_v1(old)
+    old.close()
+
+    store = open_store(store_url)
+    try:
+        assert store.schema_version() == 2
+        assert {i.indicator for i in store.search(Query(q="old.example")).items} == {
+            "old.example", "a.old.example"}
+        assert [i.indicator for i in store.search(Query(q="203.0.113.9")).items] == ["203.0.113.0/24"]
+        assert {i.indicator for i in store.search(Query(tags=["legacy"])).items} == {"old.example"}
+        assert store.search(Query(q="old.example", limit=10)).items[-1].first_at == T0
+        store.upsert([ind("new.old.example", "fqdn")])
+        assert len(store.search(Query(q="old.example")).items) == 3
+    finally:
+        store.close()
+    again = open_store(store_url)
+    assert again.schema_version() == 2
+    again.close()
