@@ -14,7 +14,7 @@ from . import ip
 from .domain import fqdn
 from .errors import Bad, InvalidIndicator
 from .refang import refang
-from .url import url
+from .url import SCHEMES, url
 
 ITYPES = (
     "ipv4", "ipv6", "ipv4_cidr", "ipv6_cidr", "fqdn", "url", "email",
@@ -53,16 +53,14 @@ def normalize(value: str, itype: str | None = None) -> Normalized:
     Raises :class:`InvalidIndicator` naming the value and the reason. Defanged
     input is refanged only when the value as given is not valid.
     """
+    if value.__class__ is not str and not isinstance(value, str):
+        raise InvalidIndicator(value, "an indicator must be a string")
     try:
         if itype is None:
             return _detect(value)
         return _declared(value, itype)
     except Bad as e:
         reason = e.reason
-    except AttributeError:
-        if not isinstance(value, str):
-            raise InvalidIndicator(value, "an indicator must be a string") from None
-        raise
     plain = refang(value)
     if plain != value.strip():
         try:
@@ -81,7 +79,7 @@ def _detect(s: str) -> Normalized:
         i = s.find("://")
         if i > 0:
             scheme = s[:i]
-            if not scheme.islower():
+            if scheme not in SCHEMES:
                 if _SCHEME.fullmatch(scheme) is None:
                     raise Bad(f"scheme {scheme!r} is not valid")
                 scheme = scheme.lower()
@@ -93,6 +91,7 @@ def _detect(s: str) -> Normalized:
             return _new(Normalized, ip.ipv6(s))
         if "%" in s and ip.looks_like_v6(s.partition("%")[0]):
             ip.v6_int(s)  # raises the zone-index reason
+        _refuse_scheme(s)
         if "@" in s:
             raise Bad("not an email address: ':' is not allowed")
         canon, flags, _ = url(s, "http")
@@ -121,8 +120,17 @@ def _slash(s: str) -> Normalized:
             return _new(Normalized, ip.ipv6_cidr(head, plen))
     if _DIGITS_DOTS.fullmatch(head) and not ip.V4_RE.fullmatch(head):
         ip.v4_int(head)  # raises the reason an IPv4-looking head is wrong
+    if ":" in head:
+        _refuse_scheme(head)
     canon, flags, _ = url(s, "http")
     return _new(Normalized, (canon, "url", flags))
+
+
+def _refuse_scheme(s: str) -> None:
+    """Raise for ``mailto:...``, ``data:...``: a scheme, not a ``host:port``."""
+    head, _, after = s.partition(":")
+    if "." not in head and not after[:1].isdigit() and _SCHEME.fullmatch(head):
+        raise Bad(f"scheme {head.lower()!r} is not supported (use one of {', '.join(SCHEMES)})")
 
 
 def _numeric(s: str) -> Normalized:
