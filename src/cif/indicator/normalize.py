@@ -186,13 +186,15 @@ def _declared(s: str, itype: str) -> Normalized:
         canon, flags, _ = url(s, "http")
         return _new(Normalized, (canon, "url", flags))
     r = _detect(s)
-    if r.itype == itype or r.itype in _ALSO.get(itype, ()):
+    if r.itype == itype:
+        return r
+    if r.itype in _ALSO.get(itype, ()) and (itype[:4] == "ipv4" or ":" in s):
         return r
     raise Bad(f"it is {_article(r.itype)} {r.itype}, not {_article(itype)} {itype}")
 
 
 def _article(itype: str) -> str:
-    return "an" if itype[0] in "aeiou" or itype in ("md5", "fqdn") else "a"
+    return "an" if itype[0] in "aeio" or itype in ("md5", "fqdn") else "a"
 
 
 def host_of(value: str, itype: str) -> str | None:
