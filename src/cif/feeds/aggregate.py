@@ -53,17 +53,20 @@ def _private_copy(ind: Indicator) -> Indicator:
     return acc
 
 
-def aggregate(indicators: Iterable[Indicator]) -> list[Indicator]:
+def aggregate(indicators: Iterable[Indicator], *, by_value: bool = False) -> list[Indicator]:
     """One record per (itype, value), in first-seen order; inputs are never modified.
+
+    ``by_value`` keys on the value alone: faster, for inputs already limited to the
+    itypes of one feed (whose values never collide across itypes).
 
     A value seen once is passed through as is (no copy: the hot path for big feeds);
     a value seen again gets a merged copy whose ``extra`` holds ``providers`` (all of
     them, first-seen order) and ``records`` (how many were merged).
     """
-    seen: dict[tuple[str, str], Indicator] = {}
-    merged: set[tuple[str, str]] = set()
+    seen: dict[object, Indicator] = {}
+    merged: set[object] = set()
     for ind in indicators:
-        key = (ind.itype, ind.indicator)
+        key: object = ind.indicator if by_value else (ind.itype, ind.indicator)
         acc = seen.get(key)
         if acc is None:
             seen[key] = ind
