@@ -54,7 +54,9 @@ def parse(path: Path, rule: FeedRule, max_bytes: int) -> Iterator[dict[str, Any]
             if name.lower().startswith("tlp:"):
                 tlp = name[4:]
             elif name:
-                tags.append(name.split(":")[-1].strip('"')[:64])
+                # machine tags (ns:predicate="value") keep their value
+                value = name.split("=", 1)[1] if "=" in name else name.split(":")[-1]
+                tags.append(value.strip('"').strip()[:64])
         attrs = list(ev.get("Attribute") or [])
         for obj in ev.get("Object") or []:
             if isinstance(obj, dict):
