@@ -1,0 +1,15 @@
+"""Snort 2.9 rules (DNS wire-format content, http_header/http_uri); see :mod:`cif.formats.rules`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from cif.indicator.model import Indicator
+
+from .rules import render_rules
+
+
+def render(indicators: Iterable[Indicator], **options: Any) -> str:
+    """One alert rule per address, network, domain or url."""
+    return render_rules(indicators, "snort", **options)
