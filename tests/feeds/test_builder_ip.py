@@ -54,7 +54,7 @@ def test_network_overlapping_whitelisted_address_is_split_around_it():
     import ipaddress
     covered = sum(ipaddress.ip_network(v).num_addresses for v in vals)
     assert covered == 255
-    assert all(not ipaddress.ip_address("45.1.2.3") in ipaddress.ip_network(v) for v in vals)
+    assert all(ipaddress.ip_address("45.1.2.3") not in ipaddress.ip_network(v) for v in vals)
     assert feed.split["45.1.2.0/24"] == vals
     assert feed.removed[0].reason == "split"
     assert all(i.extra["split_from"] == "45.1.2.0/24" for i in feed.indicators)

@@ -17,7 +17,7 @@ from cif.indicator.model import Indicator
 T = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
 
-def I(value, itype, **kw):
+def mk(value, itype, **kw):
     kw.setdefault("first_at", T)
     kw.setdefault("last_at", T)
     kw.setdefault("tags", {"phishing"})
@@ -26,15 +26,15 @@ def I(value, itype, **kw):
 
 
 MIXED = [
-    I("bad.example.com", "fqdn", description="phish kit"),
-    I("45.1.2.3", "ipv4", confidence=90, tags={"scanner", "ssh"}),
-    I("45.1.3.0/24", "ipv4_cidr"),
-    I("2a00:1450:4001::1", "ipv6"),
-    I("2a00:1450:4002::/48", "ipv6_cidr"),
-    I("http://x.example.net:8080/a;b\"c/login.php?u=1", "url", tlp="red"),
-    I("someone@example.org", "email", tlp="clear"),
-    I("d41d8cd98f00b204e9800998ecf8427e", "md5"),
-    I("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256", tlp="green"),
+    mk("bad.example.com", "fqdn", description="phish kit"),
+    mk("45.1.2.3", "ipv4", confidence=90, tags={"scanner", "ssh"}),
+    mk("45.1.3.0/24", "ipv4_cidr"),
+    mk("2a00:1450:4001::1", "ipv6"),
+    mk("2a00:1450:4002::/48", "ipv6_cidr"),
+    mk("http://x.example.net:8080/a;b\"c/login.php?u=1", "url", tlp="red"),
+    mk("someone@example.org", "email", tlp="clear"),
+    mk("d41d8cd98f00b204e9800998ecf8427e", "md5"),
+    mk("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256", tlp="green"),
 ]
 IPS = [i for i in MIXED if i.itype.startswith("ipv")]
 
@@ -53,7 +53,7 @@ def test_unknown_format_names_the_value():
 
 
 def test_csv_round_trips_and_defuses_formulas():
-    text = render("csv", MIXED + [I("=cmd.example", "fqdn", description="=HYPERLINK()")])
+    text = render("csv", MIXED + [mk("=cmd.example", "fqdn", description="=HYPERLINK()")])
     rows = list(pycsv.DictReader(io.StringIO(text)))
     assert rows[5]["indicator"] == MIXED[5].indicator
     assert rows[1]["tags"] == "scanner,ssh" and rows[1]["last_at"] == "2024-05-01T10:00:00Z"
@@ -162,7 +162,7 @@ def test_rules_parse_and_sids_stable_revs_bump():
         assert all(2_000_000 <= r.sid < 2_900_000 for r in rules)
     st1 = next_state(items)
     assert next_state(list(reversed(items))) == st1
-    changed = [items[0], I("45.1.2.3", "ipv4", confidence=40, tags={"scanner", "ssh"})]
+    changed = [items[0], mk("45.1.2.3", "ipv4", confidence=40, tags={"scanner", "ssh"})]
     st2 = next_state(changed, st1)
     assert st2["ipv4:45.1.2.3"]["rev"] == 2 and st2["ipv4:45.1.2.3"]["sid"] == st1["ipv4:45.1.2.3"]["sid"]
     assert st2["fqdn:bad.example.com"]["rev"] == 1

@@ -9,8 +9,15 @@ from typing import Any
 
 from cif.indicator.model import Indicator
 
-from .builder import FEED_ITYPES, FeedOptions, InvalidFeed, Removal, build_feed, guard_domain
-from .builder import guard_whitelist
+from .builder import (
+    FEED_ITYPES,
+    FeedOptions,
+    InvalidFeed,
+    Removal,
+    build_feed,
+    guard_domain,
+    guard_whitelist,
+)
 from .whitelist import WHITELIST_TAG, Whitelist
 
 
