@@ -33,6 +33,9 @@ _EMPTY: frozenset[str] = frozenset()
 _EXAMPLE_SLDS = ("example.com", "example.net", "example.org")
 
 
+_LDH_DOTS = re.compile(r"[a-z0-9_.-]+")
+
+
 def fqdn(s: str) -> tuple[str, frozenset[str]]:
     """(canonical name, flags) of a domain name, or :class:`Bad` with the reason."""
     if s.isascii():
@@ -41,14 +44,29 @@ def fqdn(s: str) -> tuple[str, frozenset[str]]:
         s = to_ascii(s)
     if s[-1:] == ".":
         s = s[:-1]
-    m = _FQDN.fullmatch(s)
-    if m is None:
-        if s in ("localhost",):
-            return s, SPECIAL_TLDS["localhost"]
-        raise Bad(_reason(s))
-    if len(s) > 253:
-        raise Bad(f"the name is {len(s)} characters long, more than 253")
-    tld = m[1]
+    # Fast path: plain string checks; anything unusual takes the full pattern below.
+    dot = s.rfind(".")
+    if (
+        dot > 0
+        and len(s) <= 63
+        and _LDH_DOTS.fullmatch(s) is not None
+        and s[0] != "-"
+        and s[0] != "."
+        and s[-1] != "-"
+        and ".." not in s
+        and "-." not in s
+        and ".-" not in s
+    ):
+        tld = s[dot + 1:]
+    else:
+        m = _FQDN.fullmatch(s)
+        if m is None:
+            if s == "localhost":
+                return s, SPECIAL_TLDS["localhost"]
+            raise Bad(_reason(s))
+        if len(s) > 253:
+            raise Bad(f"the name is {len(s)} characters long, more than 253")
+        tld = m[1]
     if "xn--" in s:
         _check_punycode(s)
     if tld in TLDS:
@@ -62,6 +80,8 @@ def fqdn(s: str) -> tuple[str, frozenset[str]]:
     special = SPECIAL_TLDS.get(tld)
     if special is not None:
         return s, special
+    if _FQDN.fullmatch(s) is None:
+        raise Bad(_reason(s))
     raise Bad(f"{tld!r} is not a public suffix")
 
 

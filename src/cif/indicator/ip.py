@@ -6,9 +6,10 @@ The parsers raise :class:`Bad` with the reason only; the caller names the value.
 from __future__ import annotations
 
 import re
+from socket import AF_INET, AF_INET6, inet_ntop, inet_pton
 
 from .errors import Bad
-from .reserved import v4_flags, v6_flags
+from .reserved import EMPTY, V4_HOT, v4_flags, v6_flags
 
 V4_RE = re.compile(r"([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})")
 V6_CHARS = re.compile(r"[0-9a-fA-F:.]+")
@@ -23,6 +24,29 @@ def v4_int(s: str) -> int:
     if m is None:
         raise Bad(_v4_reason(s))
     return v4_from_match(m)
+
+
+def v4_fast(s: str) -> int:
+    """Like :func:`v4_int`, with the C parser for the common (no leading zero) case."""
+    if s[:1] != "0" and ".0" not in s:
+        try:
+            return int.from_bytes(inet_pton(AF_INET, s), "big")
+        except OSError:
+            pass
+    return v4_int(s)
+
+
+def ipv4_plain(s: str) -> tuple[str, str, frozenset[str]] | None:
+    """(s, "ipv4", flags) if ``s`` is already a canonical dotted quad, else None (no raise)."""
+    if s[:1] == "0" or ".0" in s:
+        return None
+    try:
+        b = inet_pton(AF_INET, s)
+    except OSError:
+        return None
+    if b[0] not in V4_HOT:
+        return s, "ipv4", EMPTY
+    return s, "ipv4", v4_flags(int.from_bytes(b, "big"))
 
 
 def v4_from_match(m: re.Match[str]) -> int:
@@ -124,7 +148,7 @@ def ipv4(m: re.Match[str], s: str) -> tuple[str, str, frozenset[str]]:
 
 
 def ipv4_cidr(addr: str, plen: str) -> tuple[str, str, frozenset[str]]:
-    n = v4_int(addr)
+    n = v4_fast(addr)
     p = _prefix(plen, 32)
     if p == 32:
         return v4_str(n), "ipv4", v4_flags(n)
@@ -135,11 +159,27 @@ def ipv4_cidr(addr: str, plen: str) -> tuple[str, str, frozenset[str]]:
 
 def ipv6(s: str) -> tuple[str, str, frozenset[str]]:
     """(canonical, itype, flags); an IPv4-mapped address comes back as ipv4."""
-    n = v6_int(s)
+    try:
+        b = inet_pton(AF_INET6, s)
+    except OSError:
+        n = v6_int(s)  # raises the reason
+    else:
+        h = b[0] << 8 | b[1]
+        # Global unicast space with no reserved range in it: no flags, C formatting.
+        if 0x2000 <= h < 0x3FFF and (h != 0x2001 or _global_2001(b[2] << 8 | b[3])):
+            text = inet_ntop(AF_INET6, b)
+            if "." not in text:
+                return text, "ipv6", EMPTY
+        n = int.from_bytes(b, "big")
     if n >> 32 == 0xFFFF:
         n &= _ALL32
         return v4_str(n), "ipv4", v4_flags(n)
     return v6_str(n), "ipv6", v6_flags(n)
+
+
+def _global_2001(h2: int) -> bool:
+    """2001:h2::/32 holds no reserved range (those are in 2001::/23 and 2001:db8::/32)."""
+    return h2 >= 0x200 and h2 != 0xDB8
 
 
 def ipv6_cidr(addr: str, plen: str) -> tuple[str, str, frozenset[str]]:

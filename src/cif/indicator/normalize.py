@@ -71,7 +71,7 @@ def normalize(value: str, itype: str | None = None) -> Normalized:
 
 
 def _detect(s: str) -> Normalized:
-    if not s or s[0] <= " " or s[-1] <= " " or not s[-1].isprintable():
+    if not s or s[0] <= " " or s[-1] <= " ":
         s = s.strip()
         if not s:
             raise Bad("the value is empty")
@@ -98,12 +98,16 @@ def _detect(s: str) -> Normalized:
         return _new(Normalized, (canon, "url", flags))
     if "@" in s:
         return _email(s)
-    m = ip.V4_RE.fullmatch(s)
-    if m is not None:
-        return _new(Normalized, ip.ipv4(m, s))
     n = len(s)
     if n in _HASHES and _HEX.fullmatch(s) is not None:
         return _new(Normalized, (s.lower(), _HASHES[n], _EMPTY))
+    if "0" <= s[-1] <= "9":
+        r = ip.ipv4_plain(s)
+        if r is not None:
+            return _new(Normalized, r)
+        m = ip.V4_RE.fullmatch(s)
+        if m is not None:
+            return _new(Normalized, ip.ipv4(m, s))
     if "0" <= s[-1] <= "9":
         return _numeric(s)
     name, flags = fqdn(s)
@@ -114,7 +118,7 @@ def _slash(s: str) -> Normalized:
     """A value with '/' and no scheme: a CIDR, else a scheme-less http URL."""
     head, _, plen = s.partition("/")
     if plen and "/" not in plen and "0" <= plen[0] <= "9":
-        if ip.V4_RE.fullmatch(head) is not None:
+        if "0" <= head[-1:] <= "9" and _DIGITS_DOTS.fullmatch(head) is not None:
             return _new(Normalized, ip.ipv4_cidr(head, plen))
         if ":" in head and ip.looks_like_v6(head):
             return _new(Normalized, ip.ipv6_cidr(head, plen))

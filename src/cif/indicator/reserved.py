@@ -94,7 +94,7 @@ def _paint(
 _V4_STARTS, _V4_ENDS, _V4_FLAGS = _paint(RESERVED_V4, 32)
 _V6_STARTS, _V6_ENDS, _V6_FLAGS = _paint(RESERVED_V6, 128)
 # First octets that touch any reserved IPv4 range: a quick no for most addresses.
-_V4_HOT = frozenset(o for lo, hi in zip(_V4_STARTS, _V4_ENDS, strict=True)
+V4_HOT = frozenset(o for lo, hi in zip(_V4_STARTS, _V4_ENDS, strict=True)
                     for o in range(lo >> 24, (hi >> 24) + 1))
 
 
@@ -116,7 +116,7 @@ def _lookup(
 def v4_flags(lo: int, hi: int | None = None) -> frozenset[str]:
     """Flags of the IPv4 address ``lo`` or of the range ``lo..hi`` (as integers)."""
     if hi is None:
-        if (lo >> 24) not in _V4_HOT:
+        if (lo >> 24) not in V4_HOT:
             return EMPTY
         hi = lo
     return _lookup(lo, hi, _V4_STARTS, _V4_ENDS, _V4_FLAGS)
