@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 import venv
 from pathlib import Path
 
@@ -73,8 +72,12 @@ def run_cif(rule: Path, data: Path) -> dict:
     db = WORK / "ingest-bench.sqlite3"
     for p in WORK.glob("ingest-bench.sqlite3*"):
         p.unlink()
-    out = subprocess.run([sys.executable, "-c", CIF_RUN, str(rule), str(data), str(db), str(WORK / "cache")],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CIF_RUN, str(rule), str(data), str(db), str(WORK / "cache")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -85,12 +88,16 @@ def run_smrt(rule: Path, data: Path) -> tuple[float, int] | str:
         venv.create(env_dir, with_pip=True)
     ok = subprocess.run([str(py), "-c", "import csirtg_smrt"], capture_output=True)
     if ok.returncode != 0:
-        inst = subprocess.run([str(py), "-m", "pip", "install", "-q", f"csirtg-smrt=={SMRT_VERSION}"],
-                              capture_output=True, text=True)
+        inst = subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", f"csirtg-smrt=={SMRT_VERSION}"],
+            capture_output=True,
+            text=True,
+        )
         if inst.returncode != 0:
             return "install failed: " + (inst.stderr.strip().splitlines() or ["?"])[-1][:200]
-    res = subprocess.run([str(py), "-c", SMRT_RUN, str(rule), "bench", str(data)],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [str(py), "-c", SMRT_RUN, str(rule), "bench", str(data)], capture_output=True, text=True
+    )
     if res.returncode != 0:
         return "run failed: " + (res.stderr.strip().splitlines() or ["?"])[-1][:200]
     secs, n = res.stdout.split()
@@ -112,26 +119,46 @@ def main() -> None:
     cif_rate = c["accepted"] / cif["secs"]
     mem_mb = cif["maxrss_kb"] / 1024
     smrt = run_smrt(rule, prefix)
-    rows = [["cif (read, parse, normalize, upsert SQLite)", f"{LINES:,}", f"{cif['secs']:.1f}",
-             f"{cif_rate:,.0f}", f"{mem_mb:.0f}"]]
+    rows = [
+        [
+            "cif (read, parse, normalize, upsert SQLite)",
+            f"{LINES:,}",
+            f"{cif['secs']:.1f}",
+            f"{cif_rate:,.0f}",
+            f"{mem_mb:.0f}",
+        ]
+    ]
     if isinstance(smrt, tuple):
         s_rate = smrt[1] / smrt[0] if smrt[0] else 0.0
-        rows.append([f"csirtg-smrt {SMRT_VERSION} (parse only, first {SMRT_LINES:,} lines)",
-                     f"{smrt[1]:,}", f"{smrt[0]:.1f}", f"{s_rate:,.0f}", "-"])
+        rows.append(
+            [
+                f"csirtg-smrt {SMRT_VERSION} (parse only, first {SMRT_LINES:,} lines)",
+                f"{smrt[1]:,}",
+                f"{smrt[0]:.1f}",
+                f"{s_rate:,.0f}",
+                "-",
+            ]
+        )
         ratio = cif_rate / s_rate if s_rate else float("inf")
-        verdict = (f"cif is {ratio:.1f}x csirtg-smrt: target >= 20x "
-                   + ("met." if ratio >= 20 else "NOT met."))
+        verdict = f"cif is {ratio:.1f}x csirtg-smrt: target >= 20x " + (
+            "met." if ratio >= 20 else "NOT met."
+        )
     else:
         verdict = f"csirtg-smrt {SMRT_VERSION} could not be measured here ({smrt}); the 20x target is unverified."
-    mem_verdict = f"Peak memory {mem_mb:.0f} MB: target < 300 MB " + ("met." if mem_mb < 300 else "NOT met.")
-    body = "\n\n".join([
-        f"A {LINES:,}-line CSV feed (ip, port, time), unique IPv4s, one rule with csirtg-smrt-style "
-        "`values` in `defaults`. cif runs `run_feed` into a fresh SQLite store through the pipeline "
-        f"(stored: {cif['count']:,}); csirtg-smrt parses a prefix of the same file with the same rule "
-        "(it does not store), because the whole file would take too long.",
-        table(["run", "indicators", "seconds", "indicators/s", "peak RSS MB"], rows),
-        verdict, mem_verdict,
-    ])
+    mem_verdict = f"Peak memory {mem_mb:.0f} MB: target < 300 MB " + (
+        "met." if mem_mb < 300 else "NOT met."
+    )
+    body = "\n\n".join(
+        [
+            f"A {LINES:,}-line CSV feed (ip, port, time), unique IPv4s, one rule with csirtg-smrt-style "
+            "`values` in `defaults`. cif runs `run_feed` into a fresh SQLite store through the pipeline "
+            f"(stored: {cif['count']:,}); csirtg-smrt parses a prefix of the same file with the same rule "
+            "(it does not store), because the whole file would take too long.",
+            table(["run", "indicators", "seconds", "indicators/s", "peak RSS MB"], rows),
+            verdict,
+            mem_verdict,
+        ]
+    )
     write_section("ingest", "Feed ingestion", body)
 
 

@@ -31,11 +31,14 @@ class Collect:
         return Result(accepted=len(inds), rejected=len(errors), errors=errors)
 
 
-def run_on(rule: str | Path, feed: str, remote: str | Path, tmp: Path,
-           **kw: Any) -> tuple[list[Indicator], dict[str, Any]]:
+def run_on(
+    rule: str | Path, feed: str, remote: str | Path, tmp: Path, **kw: Any
+) -> tuple[list[Indicator], dict[str, Any]]:
     feeds = {f.name: f for f in load_rule(str(rule))}
     sink = Collect()
-    rec = run_feed(feeds[feed], fetcher=Fetcher(tmp / "cache"), submit=sink, remote=str(remote), **kw)
+    rec = run_feed(
+        feeds[feed], fetcher=Fetcher(tmp / "cache"), submit=sink, remote=str(remote), **kw
+    )
     return sink.indicators, rec
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cif.ingest import FetchError, Fetcher, load_rule, run_feed
+from cif.ingest import Fetcher, FetchError, load_rule, run_feed
 from cif.ingest.content import iter_lines
 
 from .conftest import Collect

@@ -18,9 +18,23 @@ from .conftest import FIXTURES
 
 
 def test_dry_run_prints_json_lines(tmp_path: Path) -> None:
-    res = CliRunner().invoke(app, ["fm", "run", "spamhaus", "--feed", "drop", "--remote",
-                                   str(FIXTURES / "spamhaus_drop.txt"), "--dry-run", "--limit", "2",
-                                   "--data-dir", str(tmp_path)])
+    res = CliRunner().invoke(
+        app,
+        [
+            "fm",
+            "run",
+            "spamhaus",
+            "--feed",
+            "drop",
+            "--remote",
+            str(FIXTURES / "spamhaus_drop.txt"),
+            "--dry-run",
+            "--limit",
+            "2",
+            "--data-dir",
+            str(tmp_path),
+        ],
+    )
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
     assert [r["indicator"] for r in rows] == ["1.10.16.0/20", "1.19.0.0/16"]
@@ -30,8 +44,18 @@ def test_dry_run_prints_json_lines(tmp_path: Path) -> None:
 
 def test_run_stores_through_pipeline_and_status(tmp_path: Path) -> None:
     runner = CliRunner()
-    res = runner.invoke(app, ["fm", "run", str(FIXTURES / "smrt_sans.yml"), "--feed", "block",
-                              "--data-dir", str(tmp_path)])
+    res = runner.invoke(
+        app,
+        [
+            "fm",
+            "run",
+            str(FIXTURES / "smrt_sans.yml"),
+            "--feed",
+            "block",
+            "--data-dir",
+            str(tmp_path),
+        ],
+    )
     assert res.exit_code == 0, res.output
     store = open_store(str(tmp_path / "cif.sqlite3"))
     assert store.count() == 2
@@ -61,12 +85,20 @@ def test_scheduler_runs_good_feeds_despite_flaky_and_broken(tmp_path: Path, http
     rules.mkdir()
     (rules / "good.yml").write_text(
         f"feeds:\n  ips:\n    remote: {FIXTURES / 'ci-badguys.txt'}\n    interval: 1s\n"
-        "    defaults: {provider: example.org, tags: scanner}\n")
-    (rules / "flaky.yml").write_text(f"feeds:\n  down:\n    remote: {flaky_url}/x\n    interval: 1s\n")
+        "    defaults: {provider: example.org, tags: scanner}\n"
+    )
+    (rules / "flaky.yml").write_text(
+        f"feeds:\n  down:\n    remote: {flaky_url}/x\n    interval: 1s\n"
+    )
     (rules / "broken.yml").write_text("feeds:\n  a:\n    remote: x.txt\n    parser: nope\n")
     store = open_store(str(tmp_path / "cif.sqlite3"))
-    sched = FeedScheduler(Pipeline(store), sorted(rules.glob("*.yml")), tmp_path,
-                          allow_private=True, first_run_spread=0.0)
+    sched = FeedScheduler(
+        Pipeline(store),
+        sorted(rules.glob("*.yml")),
+        tmp_path,
+        allow_private=True,
+        first_run_spread=0.0,
+    )
     sched.fetcher.retries = 0
     sched.start()
     try:

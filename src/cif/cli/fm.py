@@ -10,19 +10,29 @@ import orjson
 import typer
 
 from cif.ingest import (
-    FeedRule, Fetcher, HealthStore, RuleError, allow_private_from_env, bundled_rules, feed_status,
-    load_rule, run_feed,
+    FeedRule,
+    Fetcher,
+    HealthStore,
+    RuleError,
+    allow_private_from_env,
+    bundled_rules,
+    feed_status,
+    load_rule,
+    run_feed,
 )
 from cif.runtime import Settings
 
 from .app import app
 from .options import DataDir, StoreUrl
 
-fm = typer.Typer(help="Feed manager: run feed rules, check them, see feed health.",
-                 no_args_is_help=True)
+fm = typer.Typer(
+    help="Feed manager: run feed rules, check them, see feed health.", no_args_is_help=True
+)
 app.add_typer(fm, name="fm")
 
-Rules = Annotated[list[str], typer.Argument(help="Rule files or bundled rule names (e.g. spamhaus)")]
+Rules = Annotated[
+    list[str], typer.Argument(help="Rule files or bundled rule names (e.g. spamhaus)")
+]
 
 
 def _load(rules: list[str], feed: str | None, scale: float | None) -> list[FeedRule]:
@@ -42,20 +52,41 @@ def _load(rules: list[str], feed: str | None, scale: float | None) -> list[FeedR
 
 def _logging() -> None:
     if not logging.getLogger().handlers:
-        logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.basicConfig(
+            stream=sys.stderr,
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        )
 
 
 @fm.command("run")
 def run(
     rules: Rules,
     feed: Annotated[str | None, typer.Option("--feed", help="Only this feed of the rule")] = None,
-    remote: Annotated[str | None, typer.Option("--remote", help="Path or URL replacing the rule's remote")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N records per feed")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print normalized indicators as JSON lines, store nothing")] = False,
-    confidence_scale: Annotated[float | None, typer.Option("--confidence-scale", help="The rule's confidence scale: 4, 10 or 100")] = None,
-    allow_private: Annotated[bool, typer.Option("--allow-private", help="Allow feed hosts in private/loopback/link-local space")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Process the body even when the server says it is unchanged")] = False,
+    remote: Annotated[
+        str | None, typer.Option("--remote", help="Path or URL replacing the rule's remote")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="At most N records per feed")
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print normalized indicators as JSON lines, store nothing"),
+    ] = False,
+    confidence_scale: Annotated[
+        float | None,
+        typer.Option("--confidence-scale", help="The rule's confidence scale: 4, 10 or 100"),
+    ] = None,
+    allow_private: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private", help="Allow feed hosts in private/loopback/link-local space"
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Process the body even when the server says it is unchanged"),
+    ] = False,
     data_dir: DataDir = None,
     store: StoreUrl = None,
 ) -> None:
@@ -64,8 +95,10 @@ def run(
         raise typer.BadParameter("must be 4, 10 or 100", param_hint="--confidence-scale")
     feeds = _load(rules, feed, confidence_scale)
     settings = Settings.resolve(data_dir, store)
-    fetcher = Fetcher(settings.data_dir / "feeds" / "cache",
-                      allow_private=allow_private or allow_private_from_env())
+    fetcher = Fetcher(
+        settings.data_dir / "feeds" / "cache",
+        allow_private=allow_private or allow_private_from_env(),
+    )
     health: HealthStore | None = None
     if dry_run:
         submit = _printer()
@@ -87,11 +120,20 @@ def run(
         if interactive:
             rec = _with_progress(f, fetcher, submit, health, remote, limit, force)
         else:
-            rec = run_feed(f, fetcher=fetcher, submit=submit, health=health, remote=remote,
-                           limit=limit, force=force)
+            rec = run_feed(
+                f,
+                fetcher=fetcher,
+                submit=submit,
+                health=health,
+                remote=remote,
+                limit=limit,
+                force=force,
+            )
         c = rec["counts"]
-        line = (f"{f.key}: {rec['status']} parsed={c['parsed']} accepted={c['accepted']} "
-                f"rejected={c['rejected']} bad={c['bad']}")
+        line = (
+            f"{f.key}: {rec['status']} parsed={c['parsed']} accepted={c['accepted']} "
+            f"rejected={c['rejected']} bad={c['bad']}"
+        )
         if rec.get("error"):
             line += f" error={rec['error']}"
             failed += 1
@@ -117,16 +159,36 @@ def _printer() -> Any:
     return submit
 
 
-def _with_progress(f: FeedRule, fetcher: Fetcher, submit: Any, health: HealthStore | None,
-                   remote: str | None, limit: int | None, force: bool) -> dict[str, Any]:
+def _with_progress(
+    f: FeedRule,
+    fetcher: Fetcher,
+    submit: Any,
+    health: HealthStore | None,
+    remote: str | None,
+    limit: int | None,
+    force: bool,
+) -> dict[str, Any]:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} records"),
-                  TimeElapsedColumn(), transient=True, console=None) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+        transient=True,
+        console=None,
+    ) as bar:
         task = bar.add_task(f.key, total=None)
-        return run_feed(f, fetcher=fetcher, submit=submit, health=health, remote=remote,
-                        limit=limit, force=force,
-                        progress=lambda _k, n: bar.update(task, completed=n))
+        return run_feed(
+            f,
+            fetcher=fetcher,
+            submit=submit,
+            health=health,
+            remote=remote,
+            limit=limit,
+            force=force,
+            progress=lambda _k, n: bar.update(task, completed=n),
+        )
 
 
 @fm.command("check")
@@ -144,8 +206,10 @@ def check(
             bad += 1
             continue
         for f in feeds:
-            typer.echo(f"ok {f.key}: parser={f.parser} remote={f.remote} interval={f.interval:g}s "
-                       f"confidence_scale={f.confidence_scale:g}")
+            typer.echo(
+                f"ok {f.key}: parser={f.parser} remote={f.remote} interval={f.interval:g}s "
+                f"confidence_scale={f.confidence_scale:g}"
+            )
     if bad:
         raise typer.Exit(2)
 
@@ -163,14 +227,32 @@ def status(
     from rich.console import Console
     from rich.table import Table
 
-    t = Table("feed", "status", "last run", "last success", "next run", "parsed", "accepted",
-              "rejected", "bad", "error")
+    t = Table(
+        "feed",
+        "status",
+        "last run",
+        "last success",
+        "next run",
+        "parsed",
+        "accepted",
+        "rejected",
+        "bad",
+        "error",
+    )
     for r in rows:
         c = r.get("counts") or {}
-        t.add_row(r.get("feed", ""), r.get("status", ""), r.get("last_run", ""),
-                  r.get("last_success") or "-", r.get("next_run") or "-", str(c.get("parsed", "")),
-                  str(c.get("accepted", "")), str(c.get("rejected", "")), str(c.get("bad", "")),
-                  (r.get("error") or "")[:80])
+        t.add_row(
+            r.get("feed", ""),
+            r.get("status", ""),
+            r.get("last_run", ""),
+            r.get("last_success") or "-",
+            r.get("next_run") or "-",
+            str(c.get("parsed", "")),
+            str(c.get("accepted", "")),
+            str(c.get("rejected", "")),
+            str(c.get("bad", "")),
+            (r.get("error") or "")[:80],
+        )
     Console().print(t)
 
 

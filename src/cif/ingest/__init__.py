@@ -11,7 +11,18 @@ from .runner import iter_records, run_feed
 from .scheduler import FeedScheduler, rule_files
 
 __all__ = [
-    "FeedRule", "FeedScheduler", "FetchError", "Fetcher", "HealthStore", "RuleError",
-    "allow_private_from_env", "bundled_rules", "feed_status", "iter_records", "load_rule",
-    "resolve_rule", "rule_files", "run_feed",
+    "FeedRule",
+    "FeedScheduler",
+    "FetchError",
+    "Fetcher",
+    "HealthStore",
+    "RuleError",
+    "allow_private_from_env",
+    "bundled_rules",
+    "feed_status",
+    "iter_records",
+    "load_rule",
+    "resolve_rule",
+    "rule_files",
+    "run_feed",
 ]

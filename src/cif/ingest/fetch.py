@@ -80,14 +80,18 @@ class Fetcher:
                 raise FetchError(rule.remote, e.reason) from None
             if not token:
                 raise FetchError(remote, "the remote needs a token but the rule names none")
-            remote = remote.replace("{token}", quote(token, safe="")).replace("<token>", quote(token, safe=""))
+            remote = remote.replace("{token}", quote(token, safe="")).replace(
+                "<token>", quote(token, safe="")
+            )
         scheme = urlsplit(remote).scheme.lower() if "://" in remote else ""
         if scheme in ("http", "https"):
             return self._http(rule, remote)
         if scheme == "file":
             return self._file(Path(unquote(urlsplit(remote).path)), remote)
         if scheme:
-            raise FetchError(remote, f"unsupported URL scheme {scheme!r} (http, https, file or a path)")
+            raise FetchError(
+                remote, f"unsupported URL scheme {scheme!r} (http, https, file or a path)"
+            )
         p = Path(remote).expanduser()
         if not p.is_absolute() and not p.exists():
             p = rule.base_dir / p
@@ -135,35 +139,46 @@ class Fetcher:
         def guard(request: httpx.Request) -> None:
             check_url(str(request.url), allow_private=self.allow_private)
 
-        with httpx.Client(timeout=self.timeout, follow_redirects=True, max_redirects=5,
-                          event_hooks={"request": [guard]}, auth=auth) as client:
+        with httpx.Client(
+            timeout=self.timeout,
+            follow_redirects=True,
+            max_redirects=5,
+            event_hooks={"request": [guard]},
+            auth=auth,
+        ) as client:
             attempt = 0
             while True:
                 try:
                     result = self._once(client, url, headers, body, meta_path)
                 except _Retry as r:
                     if attempt >= self.retries:
-                        raise FetchError(url, r.reason + f" (after {attempt + 1} attempts)") from None
+                        raise FetchError(
+                            url, r.reason + f" (after {attempt + 1} attempts)"
+                        ) from None
                     wait = r.retry_after if r.retry_after is not None else self.backoff * 2**attempt
                     self.sleep(min(max(wait, 0.0), self.max_wait))
                     attempt += 1
                     continue
                 return result
 
-    def _once(self, client: httpx.Client, url: str, headers: dict[str, str], body: Path,
-              meta_path: Path) -> FetchResult:
+    def _once(
+        self, client: httpx.Client, url: str, headers: dict[str, str], body: Path, meta_path: Path
+    ) -> FetchResult:
         try:
             with client.stream("GET", url, headers=headers) as resp:
                 if resp.status_code == 304 and body.exists():
-                    return FetchResult(path=body, source=url, changed=False, status=304,
-                                       size=body.stat().st_size)
+                    return FetchResult(
+                        path=body, source=url, changed=False, status=304, size=body.stat().st_size
+                    )
                 if resp.status_code in RETRY_STATUS:
                     raise _Retry(f"HTTP {resp.status_code}", _retry_after(resp))
                 if resp.status_code != 200:
                     raise FetchError(url, f"HTTP {resp.status_code}")
                 declared = resp.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                    raise FetchError(url, f"body is {declared} bytes, over the {self.max_bytes} byte cap")
+                    raise FetchError(
+                        url, f"body is {declared} bytes, over the {self.max_bytes} byte cap"
+                    )
                 body.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=body.parent, prefix=".part-")
                 size = 0
@@ -179,12 +194,16 @@ class Fetcher:
                 except BaseException:
                     Path(tmp).unlink(missing_ok=True)
                     raise
-                _write_meta(meta_path, {
-                    "url": url, "etag": resp.headers.get("ETag"),
-                    "last_modified": resp.headers.get("Last-Modified"),
-                    "fetched_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-                    "size": size,
-                })
+                _write_meta(
+                    meta_path,
+                    {
+                        "url": url,
+                        "etag": resp.headers.get("ETag"),
+                        "last_modified": resp.headers.get("Last-Modified"),
+                        "fetched_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                        "size": size,
+                    },
+                )
                 return FetchResult(path=body, source=url, changed=True, status=200, size=size)
         except httpx.TransportError as e:
             raise _Retry(f"{type(e).__name__}: {e}", None) from None

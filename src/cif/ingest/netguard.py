@@ -17,8 +17,14 @@ def is_internal(ip: str) -> bool:
     a = ipaddress.ip_address(ip.split("%", 1)[0])
     if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped:
         a = a.ipv4_mapped
-    return bool(a.is_private or a.is_loopback or a.is_link_local or a.is_multicast
-                or a.is_reserved or a.is_unspecified)
+    return bool(
+        a.is_private
+        or a.is_loopback
+        or a.is_link_local
+        or a.is_multicast
+        or a.is_reserved
+        or a.is_unspecified
+    )
 
 
 def check_url(url: str, *, allow_private: bool) -> None:
@@ -38,5 +44,8 @@ def check_url(url: str, *, allow_private: bool) -> None:
     for info in infos:
         ip = str(info[4][0])
         if is_internal(ip):
-            raise FetchError(url, f"{host} resolves to {ip}, in private/loopback/link-local space; "
-                             "set allow_private (CIF_FEEDS_ALLOW_PRIVATE=1) to allow it")
+            raise FetchError(
+                url,
+                f"{host} resolves to {ip}, in private/loopback/link-local space; "
+                "set allow_private (CIF_FEEDS_ALLOW_PRIVATE=1) to allow it",
+            )

@@ -32,7 +32,9 @@ class Shaper:
             if not k or v is None:
                 continue
             if k == "tags":
-                self.tags = [t.strip() for t in v.split(",")] if isinstance(v, str) else [str(t) for t in v]
+                self.tags = (
+                    [t.strip() for t in v.split(",")] if isinstance(v, str) else [str(t) for t in v]
+                )
             elif k == "confidence" and v != "":
                 self.static[k] = round(float(v) * 100.0 / rule.confidence_scale, 2)
             elif has_template(v):

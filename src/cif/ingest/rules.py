@@ -27,30 +27,80 @@ DEFAULT_INTERVAL = 3600.0
 MIN_INTERVAL = 1.0
 
 PARSERS = {
-    "csv": "csv", "tsv": "tsv", "delimited": "delimited", "delim": "delimited",
-    "pipe": "pipe", "semicolon": "semicolon", "pattern": "pattern", "regex": "pattern",
-    "plain": "plain", "txt": "plain", "text": "plain", "json": "json", "jsonl": "jsonl",
-    "json-lines": "jsonl", "json_lines": "jsonl", "ndjson": "jsonl", "rss": "rss",
-    "atom": "rss", "xml": "rss", "stix": "stix", "stix2": "stix", "misp": "misp",
+    "csv": "csv",
+    "tsv": "tsv",
+    "delimited": "delimited",
+    "delim": "delimited",
+    "pipe": "pipe",
+    "semicolon": "semicolon",
+    "pattern": "pattern",
+    "regex": "pattern",
+    "plain": "plain",
+    "txt": "plain",
+    "text": "plain",
+    "json": "json",
+    "jsonl": "jsonl",
+    "json-lines": "jsonl",
+    "json_lines": "jsonl",
+    "ndjson": "jsonl",
+    "rss": "rss",
+    "atom": "rss",
+    "xml": "rss",
+    "stix": "stix",
+    "stix2": "stix",
+    "misp": "misp",
 }
-RULE_KEYS = frozenset({
-    "remote", "parser", "pattern", "values", "map", "envelope", "itype", "skip", "skip_first",
-    "line_filter", "limit", "interval", "token", "token_header", "username", "password",
-    "confidence_scale", "delimiter",
-})
+RULE_KEYS = frozenset(
+    {
+        "remote",
+        "parser",
+        "pattern",
+        "values",
+        "map",
+        "envelope",
+        "itype",
+        "skip",
+        "skip_first",
+        "line_filter",
+        "limit",
+        "interval",
+        "token",
+        "token_header",
+        "username",
+        "password",
+        "confidence_scale",
+        "delimiter",
+    }
+)
 # Field names older feed managers used, mapped to cif's names (None: dropped).
 LEGACY_FIELDS: dict[str, str | None] = {
-    "firsttime": "first_at", "lasttime": "last_at", "reporttime": "reported_at",
-    "altid": "reference", "null": None, "": None,
+    "firsttime": "first_at",
+    "lasttime": "last_at",
+    "reporttime": "reported_at",
+    "altid": "reference",
+    "null": None,
+    "": None,
 }
-EXTRA_FIELDS = frozenset({
-    "altid_tlp", "reference_tlp", "application", "additional_data", "mask", "port", "rir",
-    "malware", "threat", "status",
-})
+EXTRA_FIELDS = frozenset(
+    {
+        "altid_tlp",
+        "reference_tlp",
+        "application",
+        "additional_data",
+        "mask",
+        "port",
+        "rir",
+        "malware",
+        "threat",
+        "status",
+    }
+)
 FIELD_KEYS = frozenset(FIELD_NAMES) | frozenset(LEGACY_FIELDS) | EXTRA_FIELDS
 SCALES = (4.0, 10.0, 100.0)
 _FEED_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
-_ENV_NAME = re.compile(r"^(?:\$\{([A-Za-z_][A-Za-z0-9_]*)\}|env:([A-Za-z_][A-Za-z0-9_]*)|([A-Z_][A-Z0-9_]*))$")
+_ENV_NAME = re.compile(
+    r"^(?:\$\{([A-Za-z_][A-Za-z0-9_]*)\}|env:([A-Za-z_][A-Za-z0-9_]*)|([A-Z_][A-Z0-9_]*))$"
+)
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 
 
@@ -105,7 +155,9 @@ def resolve_rule(name: str | os.PathLike[str]) -> Path:
     raise RuleError(str(name), None, None, f"no such rule file or bundled rule (bundled: {names})")
 
 
-def load_rule(path: str | os.PathLike[str], *, confidence_scale: float | None = None) -> list[FeedRule]:
+def load_rule(
+    path: str | os.PathLike[str], *, confidence_scale: float | None = None
+) -> list[FeedRule]:
     """Read and check one rule file; refuses it whole on the first error."""
     p = resolve_rule(path)
     file = str(path)
@@ -134,8 +186,12 @@ def load_rule(path: str | os.PathLike[str], *, confidence_scale: float | None = 
         feed_defaults = _mapping(file, fname, "defaults", body.get("defaults"))
         settings: dict[str, Any] = {}
         defaults: dict[str, Any] = {}
-        for layer in (top, top_defaults, {k: v for k, v in body.items() if k != "defaults"},
-                      feed_defaults):
+        for layer in (
+            top,
+            top_defaults,
+            {k: v for k, v in body.items() if k != "defaults"},
+            feed_defaults,
+        ):
             for k, v in layer.items():
                 if k in RULE_KEYS:
                     settings[k] = v
@@ -147,8 +203,9 @@ def load_rule(path: str | os.PathLike[str], *, confidence_scale: float | None = 
     return out
 
 
-def _build(file: str, path: Path, name: str, s: dict[str, Any], defaults: dict[str, Any],
-           scale: float) -> FeedRule:
+def _build(
+    file: str, path: Path, name: str, s: dict[str, Any], defaults: dict[str, Any], scale: float
+) -> FeedRule:
     remote = s.get("remote")
     if not isinstance(remote, str) or not remote.strip():
         raise RuleError(file, name, "remote", "every feed needs a remote (URL or path)")
@@ -158,20 +215,31 @@ def _build(file: str, path: Path, name: str, s: dict[str, Any], defaults: dict[s
     if parser is None:
         parser = _guess_parser(remote, pattern, values)
     elif str(parser).lower() not in PARSERS:
-        raise RuleError(file, name, "parser", f"unknown parser {parser!r} (known: {', '.join(sorted(set(PARSERS.values())))})")
+        raise RuleError(
+            file,
+            name,
+            "parser",
+            f"unknown parser {parser!r} (known: {', '.join(sorted(set(PARSERS.values())))})",
+        )
     parser = PARSERS[str(parser).lower()]
     if parser == "pattern" and pattern is None:
         raise RuleError(file, name, "pattern", "the pattern parser needs a pattern")
     if pattern is not None and values and pattern.groups and len(values) > pattern.groups:
-        raise RuleError(file, name, "values", f"{len(values)} values for {pattern.groups} pattern groups")
+        raise RuleError(
+            file, name, "values", f"{len(values)} values for {pattern.groups} pattern groups"
+        )
     mp = s.get("map")
     if mp is not None and not (isinstance(mp, dict) or isinstance(mp, list)):
-        raise RuleError(file, name, "map", "must be a mapping (source key: field) or a list paired with values")
+        raise RuleError(
+            file, name, "map", "must be a mapping (source key: field) or a list paired with values"
+        )
     if isinstance(mp, list) and (values is None or len(values) != len(mp)):
         raise RuleError(file, name, "map", "a map list needs a values list of the same length")
     env = s.get("envelope")
     if env is not None and not isinstance(env, (str, list)):
-        raise RuleError(file, name, "envelope", "must be a key path like 'data.items' or a list of keys")
+        raise RuleError(
+            file, name, "envelope", "must be a key path like 'data.items' or a list of keys"
+        )
     envelope = env.split(".") if isinstance(env, str) else [str(x) for x in env] if env else None
     defaults = {k: v for k, v in defaults.items()}
     if not defaults.get("provider"):
@@ -183,10 +251,17 @@ def _build(file: str, path: Path, name: str, s: dict[str, Any], defaults: dict[s
     if delim is not None and (not isinstance(delim, str) or len(delim) != 1):
         raise RuleError(file, name, "delimiter", "must be a single character")
     return FeedRule(
-        rule=path.stem, name=name, file=file, remote=remote.strip(), parser=parser,
-        base_dir=path.resolve().parent, pattern=pattern, values=values,
+        rule=path.stem,
+        name=name,
+        file=file,
+        remote=remote.strip(),
+        parser=parser,
+        base_dir=path.resolve().parent,
+        pattern=pattern,
+        values=values,
         map=({str(k): str(v) for k, v in mp.items()} if isinstance(mp, dict) else mp),
-        envelope=envelope, itype=_itype(file, name, s.get("itype")),
+        envelope=envelope,
+        itype=_itype(file, name, s.get("itype")),
         skip=_regex(file, name, "skip", s.get("skip")),
         skip_first=_int(file, name, "skip_first", s.get("skip_first"), 0) or 0,
         line_filter=_regex(file, name, "line_filter", s.get("line_filter")),
@@ -196,19 +271,30 @@ def _build(file: str, path: Path, name: str, s: dict[str, Any], defaults: dict[s
         token_header=_str(file, name, "token_header", s.get("token_header")),
         username=_env(file, name, "username", s.get("username")),
         password=_env(file, name, "password", s.get("password")),
-        confidence_scale=scale, delimiter=delim, defaults=defaults,
+        confidence_scale=scale,
+        delimiter=delim,
+        defaults=defaults,
     )
 
 
-def _guess_parser(remote: str, pattern: re.Pattern[str] | None, values: list[str | None] | None) -> str:
+def _guess_parser(
+    remote: str, pattern: re.Pattern[str] | None, values: list[str | None] | None
+) -> str:
     if pattern is not None:
         return "pattern"
     low = urlsplit(remote).path.lower() if "://" in remote else remote.lower()
     for ext in (".gz", ".bz2", ".zip"):
         low = low.removesuffix(ext)
-    for ext, parser in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "json"),
-                        (".csv", "csv"), (".tsv", "tsv"), (".rss", "rss"), (".xml", "rss"),
-                        (".atom", "rss")):
+    for ext, parser in (
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "json"),
+        (".csv", "csv"),
+        (".tsv", "tsv"),
+        (".rss", "rss"),
+        (".xml", "rss"),
+        (".atom", "rss"),
+    ):
         if low.endswith(ext):
             return parser
     return "csv" if values and len(values) > 1 else "plain"
@@ -217,7 +303,9 @@ def _guess_parser(remote: str, pattern: re.Pattern[str] | None, values: list[str
 def _check_keys(file: str, feed: str | None, body: dict[str, Any]) -> None:
     for k in body:
         if k not in RULE_KEYS and k not in FIELD_KEYS:
-            raise RuleError(file, feed, str(k), "unknown setting (put custom fields under 'defaults')")
+            raise RuleError(
+                file, feed, str(k), "unknown setting (put custom fields under 'defaults')"
+            )
 
 
 def _mapping(file: str, feed: str | None, key: str, v: Any) -> dict[str, Any]:
@@ -239,7 +327,9 @@ def _values(file: str, feed: str, v: Any) -> list[str | None] | None:
         return None
     items = v.split(",") if isinstance(v, str) else v
     if not isinstance(items, list) or not items:
-        raise RuleError(file, feed, "values", "must be a list of field names (null to drop a column)")
+        raise RuleError(
+            file, feed, "values", "must be a list of field names (null to drop a column)"
+        )
     out: list[str | None] = []
     for x in items:
         name = None if x is None else str(x).strip()
@@ -273,7 +363,9 @@ def _interval(file: str, feed: str, v: Any) -> float:
         return DEFAULT_INTERVAL
     m = _INTERVAL.match(str(v)) if not isinstance(v, bool) else None
     if not m:
-        raise RuleError(file, feed, "interval", f"must be seconds or a number with s/m/h/d, not {v!r}")
+        raise RuleError(
+            file, feed, "interval", f"must be seconds or a number with s/m/h/d, not {v!r}"
+        )
     secs = float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
     if secs < MIN_INTERVAL:
         raise RuleError(file, feed, "interval", f"must be at least {MIN_INTERVAL:g} second")
@@ -304,8 +396,13 @@ def _env(file: str, feed: str, key: str, v: Any) -> str | None:
         return None
     m = _ENV_NAME.match(str(v))
     if not m:
-        raise RuleError(file, feed, key, "must name an environment variable, e.g. PHISHTANK_TOKEN "
-                        "or ${PHISHTANK_TOKEN}; secrets are not written in rule files")
+        raise RuleError(
+            file,
+            feed,
+            key,
+            "must name an environment variable, e.g. PHISHTANK_TOKEN "
+            "or ${PHISHTANK_TOKEN}; secrets are not written in rule files",
+        )
     return next(g for g in m.groups() if g)
 
 
@@ -351,7 +448,9 @@ def _check_defaults(file: str, feed: str, d: dict[str, Any], scale: float) -> No
         except (TypeError, ValueError):
             raise RuleError(file, feed, "confidence", f"must be a number, not {c!r}") from None
         if not 0 <= f <= scale:
-            raise RuleError(file, feed, "confidence", f"{c!r} is outside the rule's 0-{scale:g} scale")
+            raise RuleError(
+                file, feed, "confidence", f"{c!r} is outside the rule's 0-{scale:g} scale"
+            )
     for k, v in d.items():
         if isinstance(v, (dict,)) and k != "extra":
             raise RuleError(file, feed, k, "default values are strings, numbers or lists")

@@ -30,12 +30,26 @@ DEFAULT_BATCH = 5000
 # submit(batch) -> an object with accepted, rejected and errors (cif.pipeline.Result)
 Submit = Callable[[list[dict[str, Any]]], Any]
 Progress = Callable[[str, int], None]
-_PARSE_ERRORS = (TooLarge, OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError,
-                 gzip.BadGzipFile, UnicodeError)
+_PARSE_ERRORS = (
+    TooLarge,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    ValueError,
+    gzip.BadGzipFile,
+    UnicodeError,
+)
 
 
-def iter_records(rule: FeedRule, path: Path, stats: RunStats, *, limit: int | None = None,
-                 max_bytes: int = DEFAULT_MAX_DECOMPRESSED) -> Iterator[dict[str, Any]]:
+def iter_records(
+    rule: FeedRule,
+    path: Path,
+    stats: RunStats,
+    *,
+    limit: int | None = None,
+    max_bytes: int = DEFAULT_MAX_DECOMPRESSED,
+) -> Iterator[dict[str, Any]]:
     """Shaped records of a body file; bad lines are counted and sampled into ``stats``."""
     shape = Shaper(rule)
     limit = limit if limit is not None else rule.limit
@@ -67,8 +81,13 @@ def run_feed(
     stats = RunStats()
     started = now_iso()
     t0 = time.monotonic()
-    rec: dict[str, Any] = {"rule": rule.rule, "name": rule.name, "remote": remote or rule.remote,
-                           "interval": rule.interval, "last_run": started}
+    rec: dict[str, Any] = {
+        "rule": rule.rule,
+        "name": rule.name,
+        "remote": remote or rule.remote,
+        "interval": rule.interval,
+        "last_run": started,
+    }
     if next_run:
         rec["next_run"] = next_run
     try:
@@ -93,8 +112,11 @@ def run_feed(
     except FetchError as e:
         rec.update(status="error", error=f"fetch failed: {e}", error_at=now_iso())
     except _PARSE_ERRORS as e:
-        rec.update(status="error", error=f"read failed after {stats.parsed} records: {e}",
-                   error_at=now_iso())
+        rec.update(
+            status="error",
+            error=f"read failed after {stats.parsed} records: {e}",
+            error_at=now_iso(),
+        )
     except Exception as e:  # a broken feed or store must not stop the other feeds
         log.exception("feed %s failed", rule.key)
         rec.update(status="error", error=f"{type(e).__name__}: {e}", error_at=now_iso())
@@ -104,8 +126,15 @@ def run_feed(
     if rec["status"] == "error":
         log.warning("feed=%s status=error error=%r", rule.key, rec["error"])
     else:
-        log.info("feed=%s status=%s parsed=%d accepted=%d rejected=%d bad=%d", rule.key,
-                 rec["status"], stats.parsed, stats.accepted, stats.rejected, stats.bad)
+        log.info(
+            "feed=%s status=%s parsed=%d accepted=%d rejected=%d bad=%d",
+            rule.key,
+            rec["status"],
+            stats.parsed,
+            stats.accepted,
+            stats.rejected,
+            stats.bad,
+        )
     if health is not None:
         if rec["status"] == "error":
             prev = health.load().get(rule.key, {})

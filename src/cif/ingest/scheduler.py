@@ -54,7 +54,9 @@ class FeedScheduler:
         self.data_dir = Path(data_dir)
         self.rule_paths = list(rule_paths) if rule_paths is not None else rule_files(data_dir)
         self.health = HealthStore(data_dir)
-        self.fetcher = fetcher or Fetcher(self.data_dir / "feeds" / "cache", allow_private=allow_private)
+        self.fetcher = fetcher or Fetcher(
+            self.data_dir / "feeds" / "cache", allow_private=allow_private
+        )
         self.workers = max(1, workers)
         self.jitter = jitter
         self.first_run_spread = first_run_spread
@@ -74,12 +76,19 @@ class FeedScheduler:
                 feeds.extend(load_rule(p))
             except RuleError as e:
                 log.error("rule refused: %s", e)
-                self.health.update(f"{Path(p).stem}/*", rule=Path(p).stem, name="*", status="error",
-                                   error=str(e), error_at=now_iso())
+                self.health.update(
+                    f"{Path(p).stem}/*",
+                    rule=Path(p).stem,
+                    name="*",
+                    status="error",
+                    error=str(e),
+                    error_at=now_iso(),
+                )
         self.feeds = feeds
         now = time.monotonic()
-        self._due = {f.key: now + random.uniform(0, min(self.first_run_spread, f.interval))
-                     for f in feeds}
+        self._due = {
+            f.key: now + random.uniform(0, min(self.first_run_spread, f.interval)) for f in feeds
+        }
         return feeds
 
     def submit(self, batch: list[dict[str, Any]]) -> Any:
@@ -89,8 +98,13 @@ class FeedScheduler:
 
     def run_feed_now(self, feed: FeedRule) -> dict[str, Any]:
         nxt = datetime.now(UTC) + timedelta(seconds=feed.interval)
-        return run_feed(feed, fetcher=self.fetcher, submit=self.submit, health=self.health,
-                        next_run=nxt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return run_feed(
+            feed,
+            fetcher=self.fetcher,
+            submit=self.submit,
+            health=self.health,
+            next_run=nxt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
 
     def start(self) -> None:
         if self._thread is not None:
@@ -121,7 +135,9 @@ class FeedScheduler:
                 if due > now or (key in self._running and not self._running[key].done()):
                     continue
                 feed = by_key[key]
-                self._due[key] = now + feed.interval * (1 + random.uniform(-self.jitter, self.jitter))
+                self._due[key] = now + feed.interval * (
+                    1 + random.uniform(-self.jitter, self.jitter)
+                )
                 assert self._pool is not None
                 try:
                     self._running[key] = self._pool.submit(self._safe_run, feed)

@@ -13,10 +13,18 @@ from .base import Bad
 Parser = Callable[[Path, FeedRule, int], Iterator[dict[str, Any] | Bad]]
 
 PARSERS: dict[str, Parser] = {
-    "csv": delimited.parse, "tsv": delimited.parse, "pipe": delimited.parse,
-    "semicolon": delimited.parse, "delimited": delimited.parse, "pattern": pattern.parse,
-    "plain": plain.parse, "json": jsonfeed.parse, "jsonl": jsonfeed.parse_lines,
-    "rss": xmlfeed.parse, "stix": stix.parse, "misp": misp.parse,
+    "csv": delimited.parse,
+    "tsv": delimited.parse,
+    "pipe": delimited.parse,
+    "semicolon": delimited.parse,
+    "delimited": delimited.parse,
+    "pattern": pattern.parse,
+    "plain": plain.parse,
+    "json": jsonfeed.parse,
+    "jsonl": jsonfeed.parse_lines,
+    "rss": xmlfeed.parse,
+    "stix": stix.parse,
+    "misp": misp.parse,
 }
 
 

@@ -13,9 +13,31 @@ from ..rules import FeedRule
 COMMENT_PREFIXES = ("#", ";", "//")
 # Header or key names that hold the observable, most specific first.
 INDICATOR_KEYS = (
-    "indicator", "ioc", "ioc_value", "observable", "url", "dst_ip", "dstip", "ip_address",
-    "ipaddress", "ip", "ipv4", "ipv6", "cidr", "network", "netblock", "domain", "fqdn",
-    "hostname", "host", "sha256", "sha1", "md5", "hash", "value", "address",
+    "indicator",
+    "ioc",
+    "ioc_value",
+    "observable",
+    "url",
+    "dst_ip",
+    "dstip",
+    "ip_address",
+    "ipaddress",
+    "ip",
+    "ipv4",
+    "ipv6",
+    "cidr",
+    "network",
+    "netblock",
+    "domain",
+    "fqdn",
+    "hostname",
+    "host",
+    "sha256",
+    "sha1",
+    "md5",
+    "hash",
+    "value",
+    "address",
 )
 _LOOKS = re.compile(
     r"^(?:[0-9a-fA-F:.]+(?:/\d+)?|[a-z][a-z0-9+.-]*://\S+|[^\s/]+\.[A-Za-z]{2,}\.?|[0-9a-fA-F]{32,128}|AS\d+)$"

@@ -73,8 +73,11 @@ def parse(path: Path, rule: FeedRule, max_bytes: int) -> Iterator[dict[str, Any]
             continue
         if len(row) < sum(1 for x in names if x):
             if len(row) < _last_named(names) + 1:
-                yield Bad(where["n"], delim.join(row)[:200],
-                          f"{len(row)} columns, the rule names {len(names)}")
+                yield Bad(
+                    where["n"],
+                    delim.join(row)[:200],
+                    f"{len(row)} columns, the rule names {len(names)}",
+                )
                 continue
         yield {name: cell.strip() for name, cell in zip(names, row, strict=False) if name}
     yield from pending

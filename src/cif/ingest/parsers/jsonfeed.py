@@ -26,7 +26,9 @@ def parse(path: Path, rule: FeedRule, max_bytes: int) -> Iterator[dict[str, Any]
         return
     items = _enter(doc, rule.envelope)
     if items is None:
-        yield Bad(0, "", f"envelope {'.'.join(rule.envelope or [])!r} does not lead to a list of records")
+        yield Bad(
+            0, "", f"envelope {'.'.join(rule.envelope or [])!r} does not lead to a list of records"
+        )
         return
     for i, item in enumerate(items, 1):
         yield to_record(item, rule, i)
@@ -106,7 +108,11 @@ def to_record(item: Any, rule: FeedRule, n: int) -> dict[str, Any] | Bad:
             if key != "indicator":
                 out.pop(key, None)
     if not out.get("indicator"):
-        return Bad(n, orjson.dumps(item)[:200].decode("utf-8", "replace"), "no indicator field in this record")
+        return Bad(
+            n,
+            orjson.dumps(item)[:200].decode("utf-8", "replace"),
+            "no indicator field in this record",
+        )
     return out
 
 

@@ -18,11 +18,28 @@ from ..rules import FeedRule
 from .base import Bad
 
 TYPES = {
-    "ip-dst": "ip", "ip-src": "ip", "domain": "fqdn", "hostname": "fqdn", "url": "url",
-    "uri": "url", "link": None, "md5": "md5", "sha1": "sha1", "sha256": "sha256",
-    "sha512": "sha512", "email-src": "email", "email-dst": "email", "email": "email", "AS": "asn",
-    "ip-dst|port": "ip", "ip-src|port": "ip", "domain|ip": "fqdn", "hostname|port": "fqdn",
-    "filename|md5": "md5", "filename|sha1": "sha1", "filename|sha256": "sha256",
+    "ip-dst": "ip",
+    "ip-src": "ip",
+    "domain": "fqdn",
+    "hostname": "fqdn",
+    "url": "url",
+    "uri": "url",
+    "link": None,
+    "md5": "md5",
+    "sha1": "sha1",
+    "sha256": "sha256",
+    "sha512": "sha512",
+    "email-src": "email",
+    "email-dst": "email",
+    "email": "email",
+    "AS": "asn",
+    "ip-dst|port": "ip",
+    "ip-src|port": "ip",
+    "domain|ip": "fqdn",
+    "hostname|port": "fqdn",
+    "filename|md5": "md5",
+    "filename|sha1": "sha1",
+    "filename|sha256": "sha256",
     "filename|sha512": "sha512",
 }
 

@@ -25,4 +25,6 @@ def parse(path: Path, rule: FeedRule, max_bytes: int) -> Iterator[dict[str, Any]
                 yield Bad(n, line[:200], "line does not match the pattern")
             continue
         groups = m.groups() or (m.group(0),)
-        yield {name: (g.strip() if g else g) for name, g in zip(names, groups, strict=False) if name}
+        yield {
+            name: (g.strip() if g else g) for name, g in zip(names, groups, strict=False) if name
+        }

@@ -21,10 +21,22 @@ from .base import Bad
 _SIMPLE = re.compile(
     r"^\[\s*([a-z0-9-]+):([A-Za-z0-9_.'-]+)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|(\d+))\s*\]$"
 )
-_HASHES = {"md5": "md5", "sha-1": "sha1", "sha1": "sha1", "sha-256": "sha256",
-           "sha256": "sha256", "sha-512": "sha512", "sha512": "sha512"}
-_VALUE_TYPES = {"ipv4-addr": None, "ipv6-addr": None, "domain-name": "fqdn", "url": "url",
-                "email-addr": "email"}
+_HASHES = {
+    "md5": "md5",
+    "sha-1": "sha1",
+    "sha1": "sha1",
+    "sha-256": "sha256",
+    "sha256": "sha256",
+    "sha-512": "sha512",
+    "sha512": "sha512",
+}
+_VALUE_TYPES = {
+    "ipv4-addr": None,
+    "ipv6-addr": None,
+    "domain-name": "fqdn",
+    "url": "url",
+    "email-addr": "email",
+}
 # The STIX 2.1 TLP 1.0 marking definitions, by id.
 TLP_MARKINGS = {
     "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": "clear",

@@ -67,8 +67,10 @@ def _date(s: str | None) -> str | None:
 
 def _rss(el: Element) -> dict[str, Any]:
     return {
-        "title": _text(el, "title"), "link": _text(el, "link"),
-        "description": _text(el, "description"), "guid": _text(el, "guid"),
+        "title": _text(el, "title"),
+        "link": _text(el, "link"),
+        "description": _text(el, "description"),
+        "guid": _text(el, "guid"),
         "last_at": _date(_text(el, "pubDate")),
     }
 
