@@ -126,6 +126,8 @@ def _indicator(r: Sequence[Any]) -> Indicator:
 class _Dialect:
     ph = "%s"
     plain_order_for_q = False
+    materialize_q = True
+    ip_union = False
 
     def time(self, t: datetime) -> datetime:
         return t

@@ -18,6 +18,8 @@ from .query import SORT_FIELDS, InvalidQuery, Query
 class Dialect(Protocol):
     ph: str  # parameter placeholder
     plain_order_for_q: bool  # SQLite: '+col' in ORDER BY so q's index is chosen, not the sort's
+    materialize_q: bool  # PostgreSQL: q's rows in a MATERIALIZED CTE, sorted afterwards
+    ip_union: bool  # SQLite: IP containment as a UNION of two index searches; else an OR
 
     def time(self, t: datetime) -> Any: ...
 
@@ -52,11 +54,13 @@ def build(query: Query, d: Dialect, columns: str) -> Select:
     if plan is not None:
         if plan.kind == "ip":
             cand = list(plan.candidates)
-            where.append(
-                f"id IN (SELECT id FROM indicators WHERE ip_start >= {ph} AND ip_start <= {ph}"
-                f" AND ip_end <= {ph} UNION SELECT id FROM indicators WHERE ip_start IN {_in(ph, cand)}"
-                f" AND ip_end >= {ph})"
-            )
+            inside = f"ip_start >= {ph} AND ip_start <= {ph} AND ip_end <= {ph}"
+            holding = f"ip_start IN {_in(ph, cand)} AND ip_end >= {ph}"
+            if d.ip_union:
+                where.append(f"id IN (SELECT id FROM indicators WHERE {inside}"
+                             f" UNION SELECT id FROM indicators WHERE {holding})")
+            else:
+                where.append(f"(({inside}) OR ({holding}))")
             params += [plan.start, plan.end, plan.end, *cand, plan.end]
         elif plan.kind == "fqdn":
             where.append(f"rdomain >= {ph} AND rdomain < {ph}")
@@ -125,5 +129,9 @@ def build(query: Query, d: Dialect, columns: str) -> Select:
     sql = f"SELECT {columns} FROM indicators"
     if where:
         sql += " WHERE " + " AND ".join(where)
+    if plan is not None and d.materialize_q:
+        # Find q's rows on its own index first, then sort the few hits: without this a
+        # planner short of statistics may walk the whole sort index looking for them.
+        sql = f"WITH hits AS MATERIALIZED ({sql}) SELECT * FROM hits"
     sql += f" ORDER BY {order} LIMIT {int(query.limit) + 1}"
     return Select(sql, params, plan)

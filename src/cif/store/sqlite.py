@@ -99,6 +99,8 @@ def _indicator(r: Sequence[Any]) -> Indicator:
 class _Dialect:
     ph = "?"
     plain_order_for_q = True
+    materialize_q = False
+    ip_union = True
 
     def time(self, t: datetime) -> int:
         return micros(t)
