@@ -9,6 +9,7 @@ every batch the pipeline accepted was committed before its request answered.
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,13 +60,37 @@ def run(
                 app, host=listen.host, port=listen.port, log_level=log_level, access_log=False,
                 timeout_graceful_shutdown=30,
             )
-            uvicorn.Server(config).run()
+            _serve_until_signal(uvicorn.Server(config))
         finally:
             if scheduler is not None:
                 scheduler.stop()
     finally:
         store.close()
         say("cif stopped")
+
+
+class _Stop(Exception):
+    """Raised in the main thread by SIGTERM once uvicorn has finished its graceful shutdown."""
+
+
+def _raise_stop(_signum: int, _frame: object) -> None:
+    raise _Stop
+
+
+def _serve_until_signal(server: uvicorn.Server) -> None:
+    """Run uvicorn; return normally after Ctrl-C or SIGTERM so the caller can close up.
+
+    uvicorn drains connections, restores the previous handlers and re-raises the
+    signal; our SIGTERM handler turns that into an exception we catch (SIGINT comes
+    back as KeyboardInterrupt), instead of the process dying before the store closes.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        server.run()
+    except (_Stop, KeyboardInterrupt):
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _start_feeds(pipeline: Pipeline, settings: Settings) -> Any:

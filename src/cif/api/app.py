@@ -13,7 +13,10 @@ from cif.store import Store
 
 from . import indicators, system
 from .body import MAX_BODY
+from .ratelimit import RateLimiter
 from .responses import FastJSON
+
+DEFAULT_RATE_LIMIT = (100.0, 200)  # per token: sustained requests/s, burst
 
 
 def create_app(
@@ -22,7 +25,9 @@ def create_app(
     pipeline: Pipeline | None = None,
     data_dir: Path | None = None,
     max_body: int = MAX_BODY,
+    rate_limit: tuple[float, int] | None = DEFAULT_RATE_LIMIT,
 ) -> FastAPI:
+    """Build the app over a store. ``rate_limit`` is (requests/s, burst) per token, or None."""
     app = FastAPI(
         title="cif",
         version=cif.__version__,
@@ -35,6 +40,7 @@ def create_app(
     app.state.pipeline = pipeline or Pipeline(store)
     app.state.data_dir = data_dir
     app.state.max_body = max_body
+    app.state.rate_limiter = RateLimiter(*rate_limit) if rate_limit else None
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, exc: HTTPException) -> FastJSON:

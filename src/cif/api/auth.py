@@ -28,8 +28,16 @@ def current_token(request: Request) -> TokenRecord:
     now = datetime.now(UTC)
     if record is None or not record.usable(now):
         raise HTTPException(401, "invalid, revoked or expired token", headers={"WWW-Authenticate": "Bearer"})
-    if record.id is not None and (record.last_used_at is None or now - record.last_used_at > LAST_USED_EVERY):
-        store.token_touch(record.id, now)
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        wait = limiter.take(record.id if record.id is not None else record.token_hash)
+        if wait:
+            raise HTTPException(
+                429, f"rate limit of {limiter.rate:g} requests/s for this token exceeded",
+                headers={"Retry-After": limiter.retry_after(wait)},
+            )
+    if record.last_used_at is None or now - record.last_used_at > LAST_USED_EVERY:
+        store.token_touch(record.token_hash, now)
     return record
 
 

@@ -42,6 +42,8 @@ def print_indicators(rows: Sequence[dict[str, Any]], fmt: str) -> None:
             w.writerow([_cell(r.get(c)) for c in CSV_COLUMNS])
     else:
         table = Table(*TABLE_COLUMNS)
+        table.columns[0].no_wrap = True
         for r in rows:
             table.add_row(*(_cell(r.get(c)) for c in TABLE_COLUMNS))
-        Console().print(table)
+        # Piped output is read by people and greps alike: never cut a value short there.
+        Console(width=None if sys.stdout.isatty() else 400).print(table)
