@@ -97,6 +97,7 @@ class NatsBus:
                 fut.result(timeout + 5)
             except Exception:  # noqa: BLE001
                 log.exception("NATS bus shutdown")
+            loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
         self._thread = None
 
@@ -121,15 +122,30 @@ class NatsBus:
         import nats
 
         self._aq = asyncio.Queue()
+        await self._probe()
+
+        async def quiet(e: Exception) -> None:  # reconnects are logged briefly, not as tracebacks
+            log.warning("NATS bus: %s", e)
+
         self._nc = await nats.connect(
             self.url, connect_timeout=self.connect_timeout, max_reconnect_attempts=-1,
-            allow_reconnect=True, name=f"cif {self.origin}",
+            allow_reconnect=True, name=f"cif {self.origin}", error_cb=quiet,
         )
         self._js = self._nc.jetstream()
         await self._ensure_stream()
         if len(self._handlers):
             await self._subscribe()
         self._sender = asyncio.get_running_loop().create_task(self._send_loop())
+
+    async def _probe(self) -> None:
+        """Fail fast on a server that is down: nats-py would retry the first connect forever."""
+        from urllib.parse import urlsplit
+
+        u = urlsplit(self.url)
+        _r, w = await asyncio.wait_for(
+            asyncio.open_connection(u.hostname or "127.0.0.1", u.port or 4222), self.connect_timeout
+        )
+        w.close()
 
     async def _ensure_stream(self) -> None:
         from nats.js.api import DiscardPolicy, StreamConfig
@@ -158,13 +174,10 @@ class NatsBus:
             await asyncio.sleep(0.01)
         if self._sender is not None:
             self._sender.cancel()
-        try:
-            if self._sub is not None:
-                await self._sub.unsubscribe()
-            if self._nc is not None:
-                await self._nc.close()
-        finally:
-            asyncio.get_running_loop().stop()
+        if self._sub is not None:
+            await self._sub.unsubscribe()
+        if self._nc is not None:
+            await self._nc.close()
 
     # -- publishing -----------------------------------------------------------------------
 
