@@ -49,12 +49,15 @@ print(json.dumps({"secs": secs, "rec": rec, "count": store.count(),
 """
 
 SMRT_RUN = r"""
-import sys, time, resource
+import sys, time
 from csirtg_smrt import Smrt
-rule, feed, data = sys.argv[1:4]
+from csirtg_smrt.archiver import NOOPArchiver
+from csirtg_smrt.rule import Rule
+rule, feed = sys.argv[1:3]
+r = Rule(path=rule)
 t = time.perf_counter()
-with Smrt(None, None, client='dummy') as s:
-    n = len(list(s.process(rule, feed=feed, remote=data) or []))
+with Smrt(None, None, client="stdout", archiver=NOOPArchiver()) as s:
+    n = sum(1 for _ in s.process(r, feed))
 print(time.perf_counter() - t, n)
 """
 
@@ -95,8 +98,10 @@ def run_smrt(rule: Path, data: Path) -> tuple[float, int] | str:
         )
         if inst.returncode != 0:
             return "install failed: " + (inst.stderr.strip().splitlines() or ["?"])[-1][:200]
+    smrt_rule = WORK / "smrt-rule.yml"
+    smrt_rule.write_text(RULE.format(remote=data))
     res = subprocess.run(
-        [str(py), "-c", SMRT_RUN, str(rule), "bench", str(data)], capture_output=True, text=True
+        [str(py), "-c", SMRT_RUN, str(smrt_rule), "bench"], capture_output=True, text=True
     )
     if res.returncode != 0:
         return "run failed: " + (res.stderr.strip().splitlines() or ["?"])[-1][:200]
