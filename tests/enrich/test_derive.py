@@ -15,8 +15,11 @@ def test_url_yields_host_and_registered_domain_context():
     out = by_value(derive([ind("http://login.evil.example.com/x?y=1", "url", tags={"phishing"})]))
     host = out["login.evil.example.com"]
     assert host.itype == "fqdn" and host.confidence == 64.0 and host.tags == {"phishing"}
-    assert host.extra == {"derived": "url_host", "parent_indicator": "http://login.evil.example.com/x?y=1",
-                          "parent_itype": "url"}
+    assert host.extra == {
+        "derived": "url_host",
+        "parent_indicator": "http://login.evil.example.com/x?y=1",
+        "parent_itype": "url",
+    }
     ctx = out["example.com"]
     assert ctx.tags == {"context"} and ctx.confidence < 80
 
@@ -28,15 +31,23 @@ def test_url_with_address_host():
 
 
 def test_fqdn_yields_resolved_addresses_below_parent():
-    out = by_value(derive([ind("bad.example.org", "fqdn", conf=90)],
-                          {"bad.example.org": ["198.51.100.7", "2001:db8::7"]}))
+    out = by_value(
+        derive(
+            [ind("bad.example.org", "fqdn", conf=90)],
+            {"bad.example.org": ["198.51.100.7", "2001:db8::7"]},
+        )
+    )
     assert out["198.51.100.7"].confidence == 45.0 and out["2001:db8::7"].itype == "ipv6"
     assert "example.org" not in out or out["example.org"].tags == {"context"}
 
 
 def test_whitelisted_address_gives_low_confidence_hint():
-    out = derive([ind("192.0.2.77", "ipv4", conf=95, tags={"whitelist"}),
-                  ind("2001:db8::5", "ipv6", conf=10, tags={"whitelist"})])
+    out = derive(
+        [
+            ind("192.0.2.77", "ipv4", conf=95, tags={"whitelist"}),
+            ind("2001:db8::5", "ipv6", conf=10, tags={"whitelist"}),
+        ]
+    )
     nets = by_value(out)
     assert nets["192.0.2.0/24"].tags == {"whitelist", "hint"}
     assert nets["192.0.2.0/24"].confidence == 25.0

@@ -16,18 +16,27 @@ class ListSink:
 
 
 def test_stage_in_pipeline_with_dns_geo_and_derivation(dns_server, mmdb_files):
-    cfg = EnrichConfig.from_dict({
-        "mmdb": list(mmdb_files),
-        "dns": {"nameservers": ["127.0.0.1"], "port": dns_server.port, "timeout": 0.5, "budget": 2},
-    })
+    cfg = EnrichConfig.from_dict(
+        {
+            "mmdb": list(mmdb_files),
+            "dns": {
+                "nameservers": ["127.0.0.1"],
+                "port": dns_server.port,
+                "timeout": 0.5,
+                "budget": 2,
+            },
+        }
+    )
     stage = EnrichStage(cfg)
     sink = ListSink()
     try:
-        res = Pipeline(sink, stages=[stage]).submit([
-            {"indicator": "evil.badsite.xyz", "confidence": 80, "provider": "p"},
-            {"indicator": "45.33.1.44", "provider": "p"},
-            {"indicator": "46.4.5.1", "provider": "p", "extra": {"enrich": False}},
-        ])
+        res = Pipeline(sink, stages=[stage]).submit(
+            [
+                {"indicator": "evil.badsite.xyz", "confidence": 80, "provider": "p"},
+                {"indicator": "45.33.1.44", "provider": "p"},
+                {"indicator": "46.4.5.1", "provider": "p", "extra": {"enrich": False}},
+            ]
+        )
     finally:
         stage.close()
     vals = {i.indicator: i for i in sink.got}

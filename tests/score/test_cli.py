@@ -24,17 +24,35 @@ def test_predict_bad_value_exits_nonzero():
 
 def test_model_train_then_predict_with_it(tmp_path):
     rng = random.Random(9)
-    bad = [f"{rng.choice(['secure', 'verify', 'login'])}-{rng.randint(1, 10**6)}.account-{rng.randint(1, 99)}.tk"
-           for _ in range(300)]
+    bad = [
+        f"{rng.choice(['secure', 'verify', 'login'])}-{rng.randint(1, 10**6)}"
+        f".account-{rng.randint(1, 99)}.tk"
+        for _ in range(300)
+    ]
     (tmp_path / "bad.txt").write_text("\n".join(bad))
     (tmp_path / "good.txt").write_text("\n".join(sorted(top_sites())))
     out = tmp_path / "m.npz"
-    r = runner.invoke(app, ["model", "train", "--itype", "fqdn", "--malicious", str(tmp_path / "bad.txt"),
-                            "--benign", str(tmp_path / "good.txt"), "--out", str(out)])
+    r = runner.invoke(
+        app,
+        [
+            "model",
+            "train",
+            "--itype",
+            "fqdn",
+            "--malicious",
+            str(tmp_path / "bad.txt"),
+            "--benign",
+            str(tmp_path / "good.txt"),
+            "--out",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     rep = json.loads(r.output)
     assert rep["held_out"]["roc_auc"] > 0.9 and out.exists()
-    r = runner.invoke(app, ["predict", "--itype", "fqdn", "--model", str(out), "verify-77.account-3.tk"])
+    r = runner.invoke(
+        app, ["predict", "--itype", "fqdn", "--model", str(out), "verify-77.account-3.tk"]
+    )
     assert json.loads(r.output)["probability"] > 50
     r = runner.invoke(app, ["model", "info", "--itype", "fqdn", "--model", str(out)])
     assert json.loads(r.output)["threshold"] == rep["threshold"]

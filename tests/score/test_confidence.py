@@ -12,8 +12,16 @@ NOW = datetime(2024, 6, 1, tzinfo=UTC)
 
 def sight(value="192.0.2.10", itype="ipv4", provider="x", conf=80.0, days=0.0, **kw):
     t = NOW - timedelta(days=days)
-    return Indicator(indicator=value, itype=itype, provider=provider, confidence=conf,
-                     last_at=t, first_at=t, reported_at=t, **kw)
+    return Indicator(
+        indicator=value,
+        itype=itype,
+        provider=provider,
+        confidence=conf,
+        last_at=t,
+        first_at=t,
+        reported_at=t,
+        **kw,
+    )
 
 
 FLAT = ConfidenceModel(reliability=Reliability({}, default=1.0))
@@ -45,7 +53,9 @@ def test_independent_providers_corroborate_same_provider_does_not():
 
 def test_addresses_fade_faster_than_hashes():
     ip = effective_confidence([sight(days=14)], NOW, model=FLAT)
-    h = effective_confidence([sight("d41d8cd98f00b204e9800998ecf8427e", "md5", days=14)], NOW, model=FLAT)
+    h = effective_confidence(
+        [sight("d41d8cd98f00b204e9800998ecf8427e", "md5", days=14)], NOW, model=FLAT
+    )
     assert ip == pytest.approx(20.0)
     assert 79 < h < 80
 
@@ -77,10 +87,16 @@ def test_whitelist_and_guard_caps():
 
 
 def test_explanation_matches_value_and_names_steps():
-    s = [sight(provider="spamhaus", conf=90, days=7), sight(provider="dshield", conf=70),
-         sight(provider="dshield", conf=40)]
+    s = [
+        sight(provider="spamhaus", conf=90, days=7),
+        sight(provider="dshield", conf=70),
+        sight(provider="dshield", conf=40),
+    ]
     ex = explain_confidence(s, NOW, whitelisted=["192.0.2.0/24 (local)"])
-    assert [st["step"] for st in ex["steps"]] == ["sighting"] * 3 + ["corroboration", "whitelist cap"]
+    assert [st["step"] for st in ex["steps"]] == ["sighting"] * 3 + [
+        "corroboration",
+        "whitelist cap",
+    ]
     assert ex["steps"][0]["decay"] == pytest.approx(0.5)
     assert ex["steps"][-1]["hits"] == ["192.0.2.0/24 (local)"]
     assert ex["confidence"] == 0.0

@@ -4,12 +4,12 @@ import random
 import numpy as np
 import pytest
 
+from cif.feeds.guards import top_sites
 from cif.indicator import Indicator
 from cif.score.features import DENSE_NAMES, Encoded, Featurizer, dense_matrix, ngram_hashes
 from cif.score.model import LexicalModel, ModelError, load_model
 from cif.score.predict import ProbabilityStage, classify, predict
 from cif.score.train import TrainingError, read_labelled, train, train_from_files
-from cif.feeds.guards import top_sites
 
 WORDS = ["secure", "login", "verify", "account", "update", "paypal", "apple", "bank", "signin"]
 TLDS = ["tk", "xyz", "top", "ml", "info", "com", "ru"]
@@ -19,7 +19,9 @@ def phishy(rng: random.Random, n: int) -> list[str]:
     out = []
     for i in range(n):
         w = rng.sample(WORDS, 3)
-        out.append(f"{w[0]}-{w[1]}{rng.randint(1, 999)}.{w[2]}-{rng.randint(10, 99)}.{rng.choice(TLDS)}")
+        out.append(
+            f"{w[0]}-{w[1]}{rng.randint(1, 999)}.{w[2]}-{rng.randint(10, 99)}.{rng.choice(TLDS)}"
+        )
     return out
 
 
@@ -40,8 +42,8 @@ def trained(data):
 def test_ngram_hashing_counts_every_ngram():
     e = Encoded.of(["abcabc", "", "ab", "abcd"])
     rows, cols = ngram_hashes(e, 2**16)
-    assert np.bincount(rows, minlength=4).tolist() == [9, 0, 0, 3]   # 4 + 3 + 2 grams of 3..5
-    assert len(set(cols[rows == 0])) == 8                             # "abc" twice
+    assert np.bincount(rows, minlength=4).tolist() == [9, 0, 0, 3]  # 4 + 3 + 2 grams of 3..5
+    assert len(set(cols[rows == 0])) == 8  # "abc" twice
     with pytest.raises(ValueError):
         ngram_hashes(e, 1000)
 
@@ -109,7 +111,10 @@ def test_shipped_models_separate_obvious_cases():
     phish = "http://paypal.com.secure-login-verify.account-update.tk/webscr.php?cmd=_login"
     assert predict([phish], "url")[0] >= url.threshold
     assert predict(["https://www.wikipedia.org/"], "url")[0] < url.threshold
-    assert predict(["paypal-secure-login-verify-account.tk"], "fqdn")[0] > predict(["netflix.com"], "fqdn")[0]
+    assert (
+        predict(["paypal-secure-login-verify-account.tk"], "fqdn")[0]
+        > predict(["netflix.com"], "fqdn")[0]
+    )
     sites = sorted(top_sites())
     flagged = sum(p >= fq.threshold for p in predict(sites, "fqdn"))
     assert flagged / len(sites) < 0.01

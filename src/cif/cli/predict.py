@@ -18,10 +18,12 @@ def predict_cmd(
         list[str] | None, typer.Argument(help="urls or names; with none, read lines on stdin.")
     ] = None,
     itype: Annotated[
-        str | None, typer.Option("--itype", help="Treat every value as url or fqdn [default: detect].")
+        str | None,
+        typer.Option("--itype", help="Treat every value as url or fqdn [default: detect]."),
     ] = None,
     model: Annotated[
-        str | None, typer.Option("--model", help="A model file from `cif model train` (needs --itype).")
+        str | None,
+        typer.Option("--model", help="A model file from `cif model train` (needs --itype)."),
     ] = None,
 ) -> None:
     """Print one JSON object per value: indicator, itype, probability, and whether it is flagged."""

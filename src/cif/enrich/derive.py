@@ -89,8 +89,9 @@ class _Batch:
     def full(self) -> bool:
         return len(self.out) >= self.cap
 
-    def add(self, parent: Indicator, value: str, rule: str, confidence: float,
-            tags: set[str]) -> None:
+    def add(
+        self, parent: Indicator, value: str, rule: str, confidence: float, tags: set[str]
+    ) -> None:
         if self.full:
             return
         try:
@@ -106,13 +107,24 @@ class _Batch:
             "parent_indicator": parent.indicator,
             "parent_itype": parent.itype,
         }
-        self.out.append(Indicator(
-            indicator=norm.indicator, itype=norm.itype, tags=tags, confidence=confidence,
-            provider=parent.provider, group=parent.group, tlp=parent.tlp,
-            first_at=parent.first_at, last_at=parent.last_at, reported_at=parent.reported_at,
-            description=f"{rule} of {parent.indicator}"[:256], parent=parent.id, extra=extra,
-            flags=set(norm.flags),
-        ))
+        self.out.append(
+            Indicator(
+                indicator=norm.indicator,
+                itype=norm.itype,
+                tags=tags,
+                confidence=confidence,
+                provider=parent.provider,
+                group=parent.group,
+                tlp=parent.tlp,
+                first_at=parent.first_at,
+                last_at=parent.last_at,
+                reported_at=parent.reported_at,
+                description=f"{rule} of {parent.indicator}"[:256],
+                parent=parent.id,
+                extra=extra,
+                flags=set(norm.flags),
+            )
+        )
 
 
 def derive(
@@ -138,21 +150,42 @@ def derive(
             continue
         if p.flags:
             continue
-        host = p.indicator if p.itype == "fqdn" else url_host(p.indicator) if p.itype == "url" else None
+        host = (
+            p.indicator
+            if p.itype == "fqdn"
+            else url_host(p.indicator)
+            if p.itype == "url"
+            else None
+        )
         if host is None:
             continue
         if p.itype == "url" and cfg.url_host:
-            acc.add(p, host, "url_host", child_confidence(p.confidence, cfg.url_host_factor),
-                    set(p.tags))
+            acc.add(
+                p,
+                host,
+                "url_host",
+                child_confidence(p.confidence, cfg.url_host_factor),
+                set(p.tags),
+            )
         if p.itype == "fqdn" and cfg.resolved and resolved:
             for addr in resolved.get(host, ()):
-                acc.add(p, addr, "resolved", child_confidence(p.confidence, cfg.resolved_factor),
-                        set(p.tags))
+                acc.add(
+                    p,
+                    addr,
+                    "resolved",
+                    child_confidence(p.confidence, cfg.resolved_factor),
+                    set(p.tags),
+                )
         if cfg.registered_domain:
             rd = registered_domain(host) if not _is_ip(host) else None
             if rd and rd != host:
-                acc.add(p, rd, "registered_domain",
-                        child_confidence(p.confidence, cfg.registered_domain_factor), {CONTEXT_TAG})
+                acc.add(
+                    p,
+                    rd,
+                    "registered_domain",
+                    child_confidence(p.confidence, cfg.registered_domain_factor),
+                    {CONTEXT_TAG},
+                )
     return acc.out
 
 
@@ -173,7 +206,7 @@ def link_parents(batch: Sequence[Indicator]) -> list[Indicator]:
     changed = []
     for c in batch:
         if c.parent is None and is_derived(c):
-            pid = ids.get((c.extra.get("parent_indicator"), c.provider, c.group))
+            pid = ids.get((str(c.extra.get("parent_indicator")), c.provider, c.group))
             if pid is not None:
                 c.parent = pid
                 changed.append(c)

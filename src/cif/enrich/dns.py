@@ -30,9 +30,9 @@ class DnsConfig:
 
     nameservers: Sequence[str] | None = None
     port: int = 53
-    timeout: float = 2.0        # one query
-    concurrency: int = 64       # queries in flight at once
-    budget: float = 3.0         # how long one batch may wait for answers
+    timeout: float = 2.0  # one query
+    concurrency: int = 64  # queries in flight at once
+    budget: float = 3.0  # how long one batch may wait for answers
     rtypes: Sequence[str] = RTYPES
     min_ttl: int = 60
     max_ttl: int = 86400
@@ -113,7 +113,8 @@ class DnsResolver:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
                 ans = await self._resolver.resolve(
-                    name, rtype, raise_on_no_answer=False, search=False)
+                    name, rtype, raise_on_no_answer=False, search=False
+                )
             finally:
                 self.in_flight -= 1
         if ans.rrset is None:
@@ -148,7 +149,9 @@ class DnsResolver:
             self._pending.pop(name, None)
         return out
 
-    def resolve_many(self, names: Iterable[str], budget: float | None = None) -> dict[str, DnsAnswer]:
+    def resolve_many(
+        self, names: Iterable[str], budget: float | None = None
+    ) -> dict[str, DnsAnswer]:
         """Answers for ``names`` known within ``budget`` seconds (cache first)."""
         budget = self.config.budget if budget is None else budget
         out: dict[str, DnsAnswer] = {}

@@ -99,9 +99,15 @@ class EnrichStage:
         steps = {id(i): _steps(i) for i in batch}
         resolved: dict[str, list[str]] = {}
         if self.resolver is not None:
-            names = [i.indicator for i in batch
-                     if i.itype == "fqdn" and "dns" in steps[id(i)] and not is_derived(i)
-                     and not i.flags and WHITELIST_TAG not in i.tags]
+            names = [
+                i.indicator
+                for i in batch
+                if i.itype == "fqdn"
+                and "dns" in steps[id(i)]
+                and not is_derived(i)
+                and not i.flags
+                and WHITELIST_TAG not in i.tags
+            ]
             self.stats.dns_names += len(names)
             answers = self.resolver.resolve_many(names)
             self.stats.dns_answered += len(answers)

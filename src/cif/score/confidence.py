@@ -122,22 +122,36 @@ def explain_confidence(
             best[key] = {**step, "_s": s}
     per_provider = {k: v["_s"] for k, v in best.items()}
     combined = noisy_or(per_provider.values()) * 100.0
-    steps.append({
-        "step": "corroboration",
-        "providers": {k: round(v * 100.0, 2) for k, v in sorted(per_provider.items())},
-        "formula": "100 x (1 - prod(1 - value/100))",
-        "value": round(combined, 2),
-    })
+    steps.append(
+        {
+            "step": "corroboration",
+            "providers": {k: round(v * 100.0, 2) for k, v in sorted(per_provider.items())},
+            "formula": "100 x (1 - prod(1 - value/100))",
+            "value": round(combined, 2),
+        }
+    )
     value = combined
     if whitelisted:
-        hits = [] if whitelisted is True else list(whitelisted)  # type: ignore[arg-type]
+        hits = [] if whitelisted is True else list(whitelisted)
         value = min(value, model.whitelist_cap)
-        steps.append({"step": "whitelist cap", "cap": model.whitelist_cap, "hits": hits,
-                      "value": round(value, 2)})
+        steps.append(
+            {
+                "step": "whitelist cap",
+                "cap": model.whitelist_cap,
+                "hits": hits,
+                "value": round(value, 2),
+            }
+        )
     if all_flags:
         value = min(value, model.guard_cap)
-        steps.append({"step": "guard cap", "cap": model.guard_cap, "flags": sorted(all_flags),
-                      "value": round(value, 2)})
+        steps.append(
+            {
+                "step": "guard cap",
+                "cap": model.guard_cap,
+                "flags": sorted(all_flags),
+                "value": round(value, 2),
+            }
+        )
     value = round(min(max(value, 0.0), 100.0), 2)
     return {
         "confidence": value,
@@ -168,8 +182,12 @@ def effective_confidence(
         flagged = flagged or bool(ind.flags)
         seen = _seen_at(ind)
         age = (now - _as_utc(seen)).total_seconds() if seen else 0.0
-        s = ind.confidence / 100.0 * model.reliability.of(ind.provider) * decay(
-            age, model.half_life(ind.itype))
+        s = (
+            ind.confidence
+            / 100.0
+            * model.reliability.of(ind.provider)
+            * decay(age, model.half_life(ind.itype))
+        )
         key = ind.provider or ""
         if s > best.get(key, -1.0):
             best[key] = s

@@ -28,18 +28,77 @@ FEATURE_VERSION = 1
 DEFAULT_N_FEATURES = 2**18
 NGRAMS = (3, 5)
 KEYWORDS = (
-    "login", "logon", "signin", "sign-in", "verif", "secure", "account", "update",
-    "confirm", "bank", "paypal", "apple", "webscr", "billing", "password", "wallet", "support",
-    "invoice", "office", "admin", "wp-", ".php", "free", "bonus", "auth", "session", "unlock",
+    "login",
+    "logon",
+    "signin",
+    "sign-in",
+    "verif",
+    "secure",
+    "account",
+    "update",
+    "confirm",
+    "bank",
+    "paypal",
+    "apple",
+    "webscr",
+    "billing",
+    "password",
+    "wallet",
+    "support",
+    "invoice",
+    "office",
+    "admin",
+    "wp-",
+    ".php",
+    "free",
+    "bonus",
+    "auth",
+    "session",
+    "unlock",
 )
 # Suffixes with a high share of abuse in public reports; a hint, not a verdict.
-ABUSED_SUFFIXES = frozenset({
-    "tk", "ml", "ga", "cf", "gq", "xyz", "top", "club", "work", "info", "ru", "cn", "pw", "cc",
-    "online", "site", "icu", "buzz", "live", "shop", "vip", "click", "link", "support", "monster",
-})
+ABUSED_SUFFIXES = frozenset(
+    {
+        "tk",
+        "ml",
+        "ga",
+        "cf",
+        "gq",
+        "xyz",
+        "top",
+        "club",
+        "work",
+        "info",
+        "ru",
+        "cn",
+        "pw",
+        "cc",
+        "online",
+        "site",
+        "icu",
+        "buzz",
+        "live",
+        "shop",
+        "vip",
+        "click",
+        "link",
+        "support",
+        "monster",
+    }
+)
 DENSE_NAMES = (
-    "log_length", "entropy", "digit_ratio", "dots", "hyphens", "special",
-    "path_depth", "query_length", "ip_host", "keywords", "abused_suffix", "host_length",
+    "log_length",
+    "entropy",
+    "digit_ratio",
+    "dots",
+    "hyphens",
+    "special",
+    "path_depth",
+    "query_length",
+    "ip_host",
+    "keywords",
+    "abused_suffix",
+    "host_length",
     "subdomain_depth",
 )
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
@@ -75,8 +134,9 @@ class Encoded:
         return cls(texts, buf, doc, lens, np.cumsum(lens))
 
 
-def ngram_hashes(e: Encoded, n_features: int,
-                 ngrams: tuple[int, int] = NGRAMS) -> tuple[np.ndarray, np.ndarray]:
+def ngram_hashes(
+    e: Encoded, n_features: int, ngrams: tuple[int, int] = NGRAMS
+) -> tuple[np.ndarray, np.ndarray]:
     """(text index, bucket) for every byte n-gram occurrence in the batch.
 
     The n-gram hash extends the (n-1)-gram one by a byte, so all lengths cost one pass each.
@@ -95,7 +155,7 @@ def ngram_hashes(e: Encoded, n_features: int,
             m = len(buf) - n + 1
             if m <= 0:
                 break
-            h = (h[:m] ^ buf[n - 1:n - 1 + m]) * _FNV_PRIME
+            h = (h[:m] ^ buf[n - 1 : n - 1 + m]) * _FNV_PRIME
             if n < ngrams[0]:
                 continue
             ok = pos[:m] + n <= end_of[:m]
@@ -138,14 +198,20 @@ def dense_matrix(e: Encoded) -> np.ndarray:
     """The dense measures, one row per text, in DENSE_NAMES order (unscaled)."""
     n = np.maximum(e.lens, 1).astype(np.float64)
     b = e.buf
-    head = np.column_stack([
-        np.log1p(e.lens.astype(np.float64)),
-        _entropy(e),
-        _per_text(e, (b >= 48) & (b <= 57)) / n,
-        _per_text(e, b == 46),
-        _per_text(e, b == 45),
-        _per_text(e, _SPECIAL[b]),
-    ]) if len(e.texts) else np.zeros((0, 6))
+    head = (
+        np.column_stack(
+            [
+                np.log1p(e.lens.astype(np.float64)),
+                _entropy(e),
+                _per_text(e, (b >= 48) & (b <= 57)) / n,
+                _per_text(e, b == 46),
+                _per_text(e, b == 45),
+                _per_text(e, _SPECIAL[b]),
+            ]
+        )
+        if len(e.texts)
+        else np.zeros((0, 6))
+    )
     tail = np.asarray([_host_measures(t) for t in e.texts], dtype=np.float64).reshape(-1, 7)
     return np.hstack([head, tail]).astype(np.float32)
 
@@ -153,8 +219,12 @@ def dense_matrix(e: Encoded) -> np.ndarray:
 class Featurizer:
     """Values -> features: a sparse matrix for training, a direct score for predicting."""
 
-    def __init__(self, n_features: int = DEFAULT_N_FEATURES,
-                 mean: Sequence[float] | None = None, scale: Sequence[float] | None = None) -> None:
+    def __init__(
+        self,
+        n_features: int = DEFAULT_N_FEATURES,
+        mean: Sequence[float] | None = None,
+        scale: Sequence[float] | None = None,
+    ) -> None:
         self.n_features = n_features
         k = len(DENSE_NAMES)
         self.mean = np.asarray(mean if mean is not None else np.zeros(k), np.float32)
@@ -180,8 +250,11 @@ class Featurizer:
     def transform(self, values: Sequence[str]) -> sparse.csr_matrix:
         """The full feature matrix (for fitting)."""
         e, rows, cols, inv = self._parts(values)
-        grams = sparse.csr_matrix((inv[rows].astype(np.float32), (rows, cols)),
-                                  shape=(len(e.texts), self.n_features), dtype=np.float32)
+        grams = sparse.csr_matrix(
+            (inv[rows].astype(np.float32), (rows, cols)),
+            shape=(len(e.texts), self.n_features),
+            dtype=np.float32,
+        )
         d = (dense_matrix(e) - self.mean) / self.scale
         return sparse.hstack([grams, sparse.csr_matrix(d)], format="csr", dtype=np.float32)
 
@@ -191,4 +264,4 @@ class Featurizer:
         w = coef[: self.n_features].astype(np.float64)
         s = np.bincount(rows, weights=w[cols], minlength=len(e.texts)) * inv
         d = (dense_matrix(e) - self.mean) / self.scale
-        return s + d.astype(np.float64) @ coef[self.n_features:].astype(np.float64) + intercept
+        return s + d.astype(np.float64) @ coef[self.n_features :].astype(np.float64) + intercept

@@ -49,14 +49,20 @@ class LexicalModel:
         """Write the model as a compressed .npz (float16 weights keep it small)."""
         p = Path(path)
         meta = {
-            "itype": self.itype, "feature_version": FEATURE_VERSION,
-            "n_features": self.featurizer.n_features, "threshold": self.threshold,
-            "intercept": self.intercept, "card": self.card,
+            "itype": self.itype,
+            "feature_version": FEATURE_VERSION,
+            "n_features": self.featurizer.n_features,
+            "threshold": self.threshold,
+            "intercept": self.intercept,
+            "card": self.card,
         }
         with p.open("wb") as fh:
             np.savez_compressed(
-                fh, coef=self.coef.astype(np.float16), mean=self.featurizer.mean,
-                scale=self.featurizer.scale, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8),
+                fh,
+                coef=self.coef.astype(np.float16),
+                mean=self.featurizer.mean,
+                scale=self.featurizer.scale,
+                meta=np.frombuffer(json.dumps(meta).encode(), np.uint8),
             )
         return p
 
@@ -69,13 +75,21 @@ class LexicalModel:
         except (OSError, KeyError, ValueError) as e:
             raise ModelError(f"{path}: not a cif model file ({e})") from None
         if meta.get("feature_version") != FEATURE_VERSION:
-            raise ModelError(f"{path}: made for feature version {meta.get('feature_version')}, "
-                             f"this cif uses {FEATURE_VERSION}; retrain it")
+            raise ModelError(
+                f"{path}: made for feature version {meta.get('feature_version')}, "
+                f"this cif uses {FEATURE_VERSION}; retrain it"
+            )
         fz = Featurizer(int(meta["n_features"]), mean, scale)
         if coef.shape != (fz.width,):
             raise ModelError(f"{path}: {coef.shape[0]} weights, expected {fz.width}")
-        return cls(meta["itype"], fz, coef, float(meta["intercept"]), float(meta["threshold"]),
-                   meta.get("card", {}))
+        return cls(
+            meta["itype"],
+            fz,
+            coef,
+            float(meta["intercept"]),
+            float(meta["threshold"]),
+            meta.get("card", {}),
+        )
 
 
 def shipped_path(itype: str) -> Path:

@@ -22,8 +22,9 @@ class ProbabilityStage:
     instead of the shipped ones.
     """
 
-    def __init__(self, models: Mapping[str, str] | None = None,
-                 itypes: Sequence[str] = ITYPES) -> None:
+    def __init__(
+        self, models: Mapping[str, str] | None = None, itypes: Sequence[str] = ITYPES
+    ) -> None:
         self.models = {t: load_model(t, (models or {}).get(t)) for t in itypes}
 
     def __call__(self, batch: list[Indicator]) -> list[Indicator]:
@@ -35,8 +36,9 @@ class ProbabilityStage:
         return batch
 
 
-def classify(values: Sequence[str], itype: str | None = None,
-             model_path: str | None = None) -> list[dict[str, object]]:
+def classify(
+    values: Sequence[str], itype: str | None = None, model_path: str | None = None
+) -> list[dict[str, object]]:
     """One result per value for people and the API: canonical value, itype, probability, flag.
 
     Values are normalized first; ones that are not urls or names get an ``error``.

@@ -101,7 +101,9 @@ def evaluate(model: LexicalModel, values: Sequence[str], labels: Sequence[int]) 
     flag = p >= model.threshold
     neg = int((y == 0).sum())
     out: dict[str, Any] = {
-        "n": len(y), "malicious": int(y.sum()), "benign": neg,
+        "n": len(y),
+        "malicious": int(y.sum()),
+        "benign": neg,
         "precision": round(float(precision_score(y, flag, zero_division=0)), 4),
         "recall": round(float(recall_score(y, flag, zero_division=0)), 4),
         "false_positives": int((flag & (y == 0)).sum()),
@@ -133,8 +135,10 @@ def train(
     vals = np.asarray(list(pairs), dtype=object)
     y = np.asarray(list(pairs.values()), dtype=np.int8)
     if y.sum() < 10 or (len(y) - y.sum()) < 10:
-        raise TrainingError(f"need at least 10 malicious and 10 benign values, "
-                            f"got {int(y.sum())} and {int(len(y) - y.sum())}")
+        raise TrainingError(
+            f"need at least 10 malicious and 10 benign values, "
+            f"got {int(y.sum())} and {int(len(y) - y.sum())}"
+        )
     groups = np.asarray([site_of(v, itype) for v in vals])
     tr, te = _split(groups, test_size, seed)
     fit_i, val_i = _split(groups[tr], 0.2, seed + 1)
@@ -150,13 +154,19 @@ def train(
         q = benign[min(len(benign) - 1, int(np.ceil(0.999 * len(benign))) - 1)]
         model.threshold = round(float(min(max(50.0, q + 0.01), 99.0)), 2)
     report = {
-        "itype": itype, "train": len(fit_i), "validation": len(val_i), "test": len(te),
+        "itype": itype,
+        "train": len(fit_i),
+        "validation": len(val_i),
+        "test": len(te),
         "sites": {"train": len(set(groups[fit_i])), "test": len(set(groups[te]))},
         "threshold": model.threshold,
         "held_out": evaluate(model, list(vals[te]), list(y[te])),
     }
-    model.card = {"trained_on": {"values": int(len(fit_i)), "malicious": int(y[fit_i].sum())},
-                  "held_out": report["held_out"], "threshold": model.threshold}
+    model.card = {
+        "trained_on": {"values": int(len(fit_i)), "malicious": int(y[fit_i].sum())},
+        "held_out": report["held_out"],
+        "threshold": model.threshold,
+    }
     return TrainResult(model, report, [str(v) for v in vals[te]], [int(v) for v in y[te]])
 
 
