@@ -103,3 +103,9 @@ def test_explanation_matches_value_and_names_steps():
     corr = ex["steps"][3]
     assert set(corr["providers"]) == {"spamhaus", "dshield"}
     assert corr["value"] == pytest.approx(effective_confidence(s, NOW), abs=0.01)
+
+
+def test_aliases_of_one_provider_are_not_corroboration():
+    s = [sight(provider="spamhaus.org", conf=80), sight(provider="spamhaus", conf=80)]
+    assert effective_confidence(s, NOW) == pytest.approx(80 * 0.95)
+    assert explain_confidence(s, NOW)["providers"] == 1

@@ -117,7 +117,7 @@ def explain_confidence(
             "value": round(s * 100.0, 2),
         }
         steps.append(step)
-        key = ind.provider or ""
+        key = model.reliability.key_of(ind.provider)
         if key not in best or s > best[key]["_s"]:
             best[key] = {**step, "_s": s}
     per_provider = {k: v["_s"] for k, v in best.items()}
@@ -188,7 +188,7 @@ def effective_confidence(
             * model.reliability.of(ind.provider)
             * decay(age, model.half_life(ind.itype))
         )
-        key = ind.provider or ""
+        key = model.reliability.key_of(ind.provider)
         if s > best.get(key, -1.0):
             best[key] = s
     value = noisy_or(best.values()) * 100.0

@@ -67,22 +67,28 @@ class Reliability:
 
     def of(self, provider: str) -> float:
         """Reliability of ``provider`` (exact name, a parent name, or name + '.tld')."""
-        return _lookup(self.providers_key(), self.default, (provider or "").strip().lower())
+        p = (provider or "").strip().lower()
+        key = _match(self.providers_key(), p) if p else ""
+        return self.providers[key] if key else self.default
+
+    def key_of(self, provider: str) -> str:
+        """The table key ``provider`` matches (so spamhaus.org and spamhaus are one source)."""
+        p = (provider or "").strip().lower()
+        return _match(self.providers_key(), p) or p
 
     def providers_key(self) -> tuple[tuple[str, float], ...]:
         return tuple(sorted(self.providers.items()))
 
 
 @lru_cache(maxsize=4096)
-def _lookup(table: tuple[tuple[str, float], ...], default: float, provider: str) -> float:
-    if not provider:
-        return default
-    best: tuple[int, float] | None = None
-    for key, v in table:
+def _match(table: tuple[tuple[str, float], ...], provider: str) -> str:
+    """The longest key that ``provider`` equals, ends with (.key) or starts with (key.)."""
+    best = ""
+    for key, _ in table:
         if provider == key or provider.endswith("." + key) or provider.startswith(key + "."):
-            if best is None or len(key) > best[0]:
-                best = (len(key), v)
-    return best[1] if best else default
+            if len(key) > len(best):
+                best = key
+    return best
 
 
 @lru_cache(maxsize=1)
