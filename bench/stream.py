@@ -28,6 +28,7 @@ ZMQ_SUBS = int(os.environ.get("CIF_BENCH_ZMQ_SUBS", "50"))
 WS_CLIENTS = int(os.environ.get("CIF_BENCH_WS", "10"))
 NATS_URL = "nats://127.0.0.1:4222"
 TICK = 0.01  # one batch every 10 ms
+RAW: dict[str, dict[str, float]] = {}
 
 
 def _pct(xs: list[float], p: float) -> float:
@@ -165,8 +166,11 @@ def run_case(bus_url: str | None, label: str) -> list[object]:
     app = create_app(store, pipeline=pipe)
     rt.attach(app)
     hport = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=hport, log_level="warning",
-                                           timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=hport, log_level="warning", timeout_graceful_shutdown=1
+        )
+    )
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     while not server.started:
@@ -176,10 +180,12 @@ def run_case(bus_url: str | None, label: str) -> list[object]:
     total = per_tick * ticks
     endpoint = f"tcp://127.0.0.1:{zport}"
     half = ZMQ_SUBS // 2
-    workers = [_spawn("zmq", endpoint, str(half), str(total), "0"),
-               _spawn("zmq", endpoint, str(ZMQ_SUBS - half), str(total), "0"),
-               _spawn("zmq", endpoint, "1", str(total), "1"),
-               _spawn("ws", f"ws://127.0.0.1:{hport}/stream/ws", token, str(WS_CLIENTS), str(total))]
+    workers = [
+        _spawn("zmq", endpoint, str(half), str(total), "0"),
+        _spawn("zmq", endpoint, str(ZMQ_SUBS - half), str(total), "0"),
+        _spawn("zmq", endpoint, "1", str(total), "1"),
+        _spawn("ws", f"ws://127.0.0.1:{hport}/stream/ws", token, str(WS_CLIENTS), str(total)),
+    ]
     time.sleep(1.0)  # ZeroMQ subscriptions propagate
     publish_times: list[float] = []
     started = time.monotonic()
@@ -189,8 +195,16 @@ def run_case(bus_url: str | None, label: str) -> list[object]:
         if delay > 0:
             time.sleep(delay)
         now = time.time()
-        batch = [Indicator(indicator=f"10.{(k >> 8) & 255}.{k & 255}.{j % 256}", itype="ipv4",
-                           tags={"bench"}, tlp="green", extra={"t": now}) for j in range(per_tick)]
+        batch = [
+            Indicator(
+                indicator=f"10.{(k >> 8) & 255}.{k & 255}.{j % 256}",
+                itype="ipv4",
+                tags={"bench"},
+                tlp="green",
+                extra={"t": now},
+            )
+            for j in range(per_tick)
+        ]
         t0 = time.perf_counter()
         pipe.process(batch)
         publish_times.append(time.perf_counter() - t0)
@@ -216,10 +230,18 @@ def run_case(bus_url: str | None, label: str) -> list[object]:
     lost_z = sum(total - c for c in zc)
     lost_w = sum(total - c for c in wc)
     hub = stats["hub"] or {}
+    RAW[label] = {
+        "p99": max(_pct(zl, 99), _pct(wl, 99)),
+        "lost": lost_z + lost_w,
+        "hub_dropped": hub.get("dropped", 0),
+    }
     return [
-        label, f"{total / elapsed:,.0f}/s for {elapsed:.0f} s",
-        f"{_pct(zl, 50):.1f} / {_pct(zl, 99):.1f}", f"{_pct(wl, 50):.1f} / {_pct(wl, 99):.1f}",
-        f"{lost_z} of {total * len(zc):,}", f"{lost_w} of {total * len(wc):,}",
+        label,
+        f"{total / elapsed:,.0f}/s for {elapsed:.0f} s",
+        f"{_pct(zl, 50):.1f} / {_pct(zl, 99):.1f}",
+        f"{_pct(wl, 50):.1f} / {_pct(wl, 99):.1f}",
+        f"{lost_z} of {total * len(zc):,}",
+        f"{lost_w} of {total * len(wc):,}",
         f"{hub.get('dropped', 0):,} (cut off: {hub.get('disconnected_slow', 0)})",
         f"{_pct(publish_times, 50):.2f} / {max(publish_times) * 1000:.1f}",
     ]
@@ -234,24 +256,51 @@ def main() -> None:
             pass
         rows.append(run_case(NATS_URL, "NATS JetStream"))
     except OSError:
-        rows.append(["NATS JetStream", "not run: no NATS server on 127.0.0.1:4222", "", "", "", "", "", ""])
-    body = f"""
+        rows.append(
+            ["NATS JetStream", "not run: no NATS server on 127.0.0.1:4222", "", "", "", "", "", ""]
+        )
+    mem = RAW.get("in-process", {})
+    verdict = (
+        f"In-process p99 {mem.get('p99', float('nan')):.1f} ms: target p99 < 50 ms "
+        f"{'met' if mem.get('p99', 1e9) < 50 else 'NOT met'} at this scale; "
+        f"live subscribers lost {int(sum(r['lost'] for r in RAW.values()))} messages in all. "
+    )
+    if not any(r["hub_dropped"] for r in RAW.values()):
+        verdict += (
+            "The stalled WebSocket client's socket buffers absorbed this run, so the hub's "
+            "drop-and-disconnect policy did not trigger (tests/stream/test_hub.py covers it). "
+        )
+    verdict += "The stalled subscribers never slowed `publish()` (its max is shown)."
+    body = (
+        f"""
 Submit to subscriber over {ZMQ_SUBS} ZeroMQ SUB sockets (in two processes), {WS_CLIENTS} WebSocket
 clients (one process), one stalled ZeroMQ subscriber and one stalled WebSocket client, all on this
 host. Indicators enter through `Pipeline.process` in batches every 10 ms (sink discarded: this
 measures the bus and the outputs). Latency in ms; ZeroMQ latency sampled on every 10th message.
 
-""" + table(["bus", "ingest rate achieved", "ZeroMQ p50 / p99", "WebSocket p50 / p99",
-             "ZeroMQ lost (live)", "WebSocket lost (live)", "hub drops (stalled)",
-             "publish() p50 / max ms"], rows) + f"""
+"""
+        + table(
+            [
+                "bus",
+                "ingest rate achieved",
+                "ZeroMQ p50 / p99",
+                "WebSocket p50 / p99",
+                "ZeroMQ lost (live)",
+                "WebSocket lost (live)",
+                "hub drops (stalled)",
+                "publish() p50 / max ms",
+            ],
+            rows,
+        )
+        + f"""
 
 Scale: {RATE:,} indicators/s for {SECONDS:.0f} s, not the issue's 5,000/s for 60 s. This machine has
-2 cores shared with other work; every subscriber here is Python in the same 2 cores, so
-{ZMQ_SUBS} sockets at 5,000/s would be {ZMQ_SUBS * 5000:,} JSON messages/s to receive, which the
-receivers (not the publisher) cannot keep up with. Run with CIF_BENCH_RATE=5000
-CIF_BENCH_SECONDS=60 on a larger box for the full target. Target p99 < 50 ms on the in-process
-bus: compare with the table; the stalled subscribers never slow `publish()` (its max is shown).
+2 cores shared with other work, and every subscriber here is Python on the same cores
+(50 sockets at 5,000/s would be 250,000 messages/s to receive); the full target was not
+attempted here. Run with CIF_BENCH_RATE=5000 CIF_BENCH_SECONDS=60 on a larger box.
+{verdict}
 """
+    )
     write_section("stream", "Realtime stream latency", body)
 
 

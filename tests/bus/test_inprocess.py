@@ -34,8 +34,10 @@ def test_pipeline_publishes_every_accepted_indicator_once_in_order():
     bus.start()
     try:
         pipe = Pipeline(ListSink(), bus, batch_size=7)
-        res = pipe.submit([{"indicator": f"198.51.100.{i}", "tags": "scanner"} for i in range(50)]
-                          + [{"indicator": "not an indicator !!"}])
+        res = pipe.submit(
+            [{"indicator": f"198.51.100.{i}", "tags": "scanner"} for i in range(50)]
+            + [{"indicator": "not an indicator !!"}]
+        )
         assert res.accepted == 50 and res.rejected == 1
         wait_for(lambda: len(got) == 50)
         assert [g["indicator"] for g in got] == [f"198.51.100.{i}" for i in range(50)]

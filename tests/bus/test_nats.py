@@ -32,8 +32,9 @@ def stream(nats_url: str):
 def test_two_publishers_two_subscribers_every_message_exactly_once(stream: str):
     per = 400
     subs = [
-        subprocess.Popen([sys.executable, WORKER, "sub", stream, str(2 * per)],
-                         stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, WORKER, "sub", stream, str(2 * per)], stdout=subprocess.PIPE, text=True
+        )
         for _ in range(2)
     ]
     try:
@@ -41,8 +42,11 @@ def test_two_publishers_two_subscribers_every_message_exactly_once(stream: str):
         for p in subs:
             assert p.stdout.readline().strip() == "READY"
         pubs = [
-            subprocess.Popen([sys.executable, WORKER, "pub", stream, name, str(per)],
-                             stdout=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [sys.executable, WORKER, "pub", stream, name, str(per)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             for name in ("a", "b")
         ]
         for p in pubs:

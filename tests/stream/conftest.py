@@ -30,8 +30,12 @@ class Live:
     writer: str
 
     def submit(self, token: str, records: list[dict]) -> dict:
-        r = httpx.post(f"{self.url}/indicators", json=records,
-                       headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        r = httpx.post(
+            f"{self.url}/indicators",
+            json=records,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
@@ -53,8 +57,11 @@ def live(tmp_path) -> Iterator[Live]:
     app = create_app(store, pipeline=Pipeline(store, rt.bus))
     rt.attach(app)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+        )
+    )
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
     end = time.monotonic() + 10

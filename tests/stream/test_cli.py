@@ -19,19 +19,44 @@ from .conftest import Live
 def test_cif_stream_prints_json_lines_with_filters():
     pub = ZmqPublisher("tcp://127.0.0.1:*")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cif", "stream", "--zmq", pub.endpoint, "--itype", "ipv4",
-         "--tags", "botnet", "--format", "jsonl", "--count", "2", "--timeout", "10"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "cif",
+            "stream",
+            "--zmq",
+            pub.endpoint,
+            "--itype",
+            "ipv4",
+            "--tags",
+            "botnet",
+            "--format",
+            "jsonl",
+            "--count",
+            "2",
+            "--timeout",
+            "10",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
-        base = {"itype": "ipv4", "confidence": 50.0, "group": "everyone", "tlp": "green", "provider": "p"}
+        base = {
+            "itype": "ipv4",
+            "confidence": 50.0,
+            "group": "everyone",
+            "tlp": "green",
+            "provider": "p",
+        }
         end = time.monotonic() + 15
         while proc.poll() is None and time.monotonic() < end:
-            pub.on_batch([
-                {**base, "indicator": "example.com", "itype": "fqdn", "tags": ["botnet"]},
-                {**base, "indicator": "192.0.2.1", "tags": ["scanner"]},
-                {**base, "indicator": "192.0.2.2", "tags": ["botnet"]},
-            ])
+            pub.on_batch(
+                [
+                    {**base, "indicator": "example.com", "itype": "fqdn", "tags": ["botnet"]},
+                    {**base, "indicator": "192.0.2.1", "tags": ["scanner"]},
+                    {**base, "indicator": "192.0.2.2", "tags": ["botnet"]},
+                ]
+            )
             time.sleep(0.05)
         out, _ = proc.communicate(timeout=10)
     finally:
@@ -46,10 +71,36 @@ def test_cif_stream_prints_json_lines_with_filters():
 def test_cif_sync_once_writes_the_artifact(live: Live, tmp_path: Path):
     live.submit(live.writer, [{"indicator": "198.51.100.5"}, {"indicator": "example.com"}])
     out = tmp_path / "ipv4.txt"
-    r = CliRunner().invoke(app, ["sync", "--itype", "ipv4", "--out", str(out), "--once",
-                                 "--remote", live.url, "--token", live.reader])
+    r = CliRunner().invoke(
+        app,
+        [
+            "sync",
+            "--itype",
+            "ipv4",
+            "--out",
+            str(out),
+            "--once",
+            "--remote",
+            live.url,
+            "--token",
+            live.reader,
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert out.read_text().split() == ["198.51.100.5"]
-    bad = CliRunner().invoke(app, ["sync", "--itype", "ipv4", "--out", str(out), "--once",
-                                   "--remote", "http://127.0.0.1:9", "--token", live.reader])
+    bad = CliRunner().invoke(
+        app,
+        [
+            "sync",
+            "--itype",
+            "ipv4",
+            "--out",
+            str(out),
+            "--once",
+            "--remote",
+            "http://127.0.0.1:9",
+            "--token",
+            live.reader,
+        ],
+    )
     assert bad.exit_code == 1 and out.read_text().split() == ["198.51.100.5"]

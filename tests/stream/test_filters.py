@@ -5,14 +5,22 @@ import pytest
 from cif.stream.filters import Audience, StreamFilter
 from cif.stream.topic import prefixes, topic_of
 
-IND = {"indicator": "198.51.100.7", "itype": "ipv4", "tags": ["scanner", "botnet"],
-       "confidence": 75.0, "provider": "spamhaus", "group": "everyone", "tlp": "amber"}
+IND = {
+    "indicator": "198.51.100.7",
+    "itype": "ipv4",
+    "tags": ["scanner", "botnet"],
+    "confidence": 75.0,
+    "provider": "spamhaus",
+    "group": "everyone",
+    "tlp": "amber",
+}
 
 
 def test_filter_conditions_all_must_hold():
     assert StreamFilter().matches(IND)
-    assert StreamFilter.build(itype="ipv4,fqdn", tags="phishing,botnet", confidence="70",
-                              provider="spamhaus").matches(IND)
+    assert StreamFilter.build(
+        itype="ipv4,fqdn", tags="phishing,botnet", confidence="70", provider="spamhaus"
+    ).matches(IND)
     assert not StreamFilter.build(itype="fqdn").matches(IND)
     assert not StreamFilter.build(tags="phishing").matches(IND)
     assert not StreamFilter.build(confidence=80).matches(IND)

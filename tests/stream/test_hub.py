@@ -10,8 +10,17 @@ EVERYONE = Audience(frozenset({"everyone"}))
 
 
 def ind(i: int, **kw) -> dict:
-    return {"indicator": f"192.0.2.{i % 250}", "itype": "ipv4", "tags": [], "confidence": 50,
-            "group": "everyone", "tlp": "amber", "provider": "p", "n": i, **kw}
+    return {
+        "indicator": f"192.0.2.{i % 250}",
+        "itype": "ipv4",
+        "tags": [],
+        "confidence": 50,
+        "group": "everyone",
+        "tlp": "amber",
+        "provider": "p",
+        "n": i,
+        **kw,
+    }
 
 
 def test_ring_ids_are_monotonic_and_replay_reports_gaps():

@@ -90,7 +90,10 @@ def test_sse_filters_groups_tlp_heartbeats_and_replay(live: Live):
     # reconnect after the first event: the rest is replayed, in order, then live ones follow
     again = SSEReader(f"{live.url}/stream/sse?itype=ipv4", {**h, "Last-Event-ID": got[0]["id"]})
     replayed = again.wait(2)
-    assert [orjson.loads(e["data"])["indicator"] for e in replayed] == ["198.51.100.11", "198.51.100.13"]
+    assert [orjson.loads(e["data"])["indicator"] for e in replayed] == [
+        "198.51.100.11",
+        "198.51.100.13",
+    ]
     live.submit(live.writer, [{"indicator": "198.51.100.14"}])
     assert orjson.loads(again.wait(3)[-1]["data"])["indicator"] == "198.51.100.14"
     again.close()
@@ -107,8 +110,9 @@ def test_sse_filters_groups_tlp_heartbeats_and_replay(live: Live):
 def test_sse_refuses_without_a_good_token_or_with_a_bad_filter(live: Live):
     assert httpx.get(f"{live.url}/stream/sse").status_code == 401
     assert httpx.get(f"{live.url}/stream/sse?token=cif_nope").status_code == 401
-    r = httpx.get(f"{live.url}/stream/sse?confidence=high",
-                  headers={"Authorization": f"Bearer {live.reader}"})
+    r = httpx.get(
+        f"{live.url}/stream/sse?confidence=high", headers={"Authorization": f"Bearer {live.reader}"}
+    )
     assert r.status_code == 400 and "high" in r.text
     # a token that may only write cannot stream
     from cif.runtime import issue_token
@@ -121,8 +125,10 @@ def test_websocket_lines_heartbeats_rights_and_stats(live: Live):
     ws_url = live.url.replace("http://", "ws://") + "/stream/ws"
 
     async def main() -> list[dict]:
-        async with websockets.connect(f"{ws_url}?tags=scanner,botnet",
-                                      additional_headers={"Authorization": f"Bearer {live.reader}"}) as ws:
+        async with websockets.connect(
+            f"{ws_url}?tags=scanner,botnet",
+            additional_headers={"Authorization": f"Bearer {live.reader}"},
+        ) as ws:
             await asyncio.sleep(0.1)
             await asyncio.to_thread(live.submit, live.writer, recs())
             out: list[dict] = []
@@ -144,7 +150,13 @@ def test_websocket_lines_heartbeats_rights_and_stats(live: Live):
     with pytest.raises(websockets.exceptions.WebSocketException):
         asyncio.run(refused())
 
-    st = httpx.get(f"{live.url}/stream/stats", headers={"Authorization": f"Bearer {live.admin}"}).json()
+    st = httpx.get(
+        f"{live.url}/stream/stats", headers={"Authorization": f"Bearer {live.admin}"}
+    ).json()
     assert st["bus"]["published"] >= 5 and st["hub"]["events"] >= 5 and st["hub"]["dropped"] == 0
-    assert httpx.get(f"{live.url}/stream/stats",
-                     headers={"Authorization": f"Bearer {live.reader}"}).status_code == 403
+    assert (
+        httpx.get(
+            f"{live.url}/stream/stats", headers={"Authorization": f"Bearer {live.reader}"}
+        ).status_code
+        == 403
+    )

@@ -8,7 +8,13 @@ import time
 from pathlib import Path
 
 from cif.stream.sync import (
-    Artifact, SSEFollower, SyncOptions, Syncer, api_fetch, count_entries, format_renderer,
+    Artifact,
+    SSEFollower,
+    Syncer,
+    SyncOptions,
+    api_fetch,
+    count_entries,
+    format_renderer,
 )
 
 from .conftest import Live
@@ -27,21 +33,35 @@ def reload_cmd(log: Path) -> str:
 
 
 def test_sync_starts_from_the_platform_then_follows_the_stream(live: Live, tmp_path: Path):
-    live.submit(live.writer, [{"indicator": f"198.51.100.{i}", "confidence": 80} for i in range(1, 4)]
-                + [{"indicator": "example.com", "confidence": 90}, {"indicator": "198.51.100.9", "confidence": 10}])
+    live.submit(
+        live.writer,
+        [{"indicator": f"198.51.100.{i}", "confidence": 80} for i in range(1, 4)]
+        + [
+            {"indicator": "example.com", "confidence": 90},
+            {"indicator": "198.51.100.9", "confidence": 10},
+        ],
+    )
     out, log = tmp_path / "block.txt", tmp_path / "reloads.log"
     params = {"itype": "ipv4", "confidence": 50}
     opts = SyncOptions(out=out, reload=reload_cmd(log), debounce=0.2)
-    syncer = Syncer(Artifact(format_renderer("plain"), opts), api_fetch(live.url, live.reader, params),
-                    SSEFollower(live.url, live.reader, params))
+    syncer = Syncer(
+        Artifact(format_renderer("plain"), opts),
+        api_fetch(live.url, live.reader, params),
+        SSEFollower(live.url, live.reader, params),
+    )
     stop = threading.Event()
     t = threading.Thread(target=syncer.run, args=(stop,), daemon=True)
     t.start()
     try:
         wait_until(lambda: out.exists() and syncer.follower.connected.is_set())
         assert out.read_text().split() == ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
-        live.submit(live.writer, [{"indicator": "203.0.113.7", "confidence": 70},
-                                  {"indicator": "203.0.113.8", "confidence": 5}])
+        live.submit(
+            live.writer,
+            [
+                {"indicator": "203.0.113.7", "confidence": 70},
+                {"indicator": "203.0.113.8", "confidence": 5},
+            ],
+        )
         wait_until(lambda: "203.0.113.7" in out.read_text())
         assert "203.0.113.8" not in out.read_text()
         wait_until(lambda: log.exists() and log.read_text().count("reloaded") >= 2)
@@ -54,8 +74,10 @@ def test_sync_starts_from_the_platform_then_follows_the_stream(live: Live, tmp_p
 def test_an_outage_keeps_the_last_good_file(tmp_path: Path):
     out = tmp_path / "block.txt"
     out.write_text("198.51.100.1\n198.51.100.2\n")
-    syncer = Syncer(Artifact(format_renderer("plain"), SyncOptions(out=out)),
-                    api_fetch("http://127.0.0.1:9", "cif_x", {"itype": "ipv4"}))
+    syncer = Syncer(
+        Artifact(format_renderer("plain"), SyncOptions(out=out)),
+        api_fetch("http://127.0.0.1:9", "cif_x", {"itype": "ipv4"}),
+    )
     assert syncer.once() is False
     assert out.read_text() == "198.51.100.1\n198.51.100.2\n"
     assert "cannot fetch" in syncer.errors[-1]
@@ -72,5 +94,7 @@ def test_the_shrink_guard_refuses_a_collapse_unless_allowed(tmp_path: Path):
     many = [{"indicator": f"198.51.{i // 256}.{i % 256}"} for i in range(600)]
     assert Syncer(Artifact(format_renderer("plain"), SyncOptions(out=out)), lambda: many).once()
     assert count_entries(out) == 600
-    allowed = Syncer(Artifact(format_renderer("plain"), SyncOptions(out=out, allow_shrink=True)), lambda: few)
+    allowed = Syncer(
+        Artifact(format_renderer("plain"), SyncOptions(out=out, allow_shrink=True)), lambda: few
+    )
     assert allowed.once() and out.read_text().split() == ["198.51.100.1"]

@@ -12,8 +12,16 @@ from cif.stream.zmq_sub import ZmqSubscriber
 
 
 def ind(value: str, itype: str = "ipv4", **kw) -> dict:
-    return {"indicator": value, "itype": itype, "tags": ["scanner"], "confidence": 60.0,
-            "provider": "p", "group": "everyone", "tlp": "green", **kw}
+    return {
+        "indicator": value,
+        "itype": itype,
+        "tags": ["scanner"],
+        "confidence": 60.0,
+        "provider": "p",
+        "group": "everyone",
+        "tlp": "green",
+        **kw,
+    }
 
 
 def settle(pub: ZmqPublisher, subs: list[ZmqSubscriber]) -> None:
@@ -37,10 +45,15 @@ def test_prefix_subscription_filters_on_the_server_and_red_never_leaves():
     anything = ZmqSubscriber(pub.endpoint, StreamFilter.build(confidence=50))
     try:
         settle(pub, [ipv4, anything])
-        pub.on_batch([
-            ind("198.51.100.1"), ind("example.com", "fqdn"), ind("198.51.100.2", tlp="red"),
-            ind("198.51.100.3", confidence=10.0), ind("198.51.100.4"),
-        ])
+        pub.on_batch(
+            [
+                ind("198.51.100.1"),
+                ind("example.com", "fqdn"),
+                ind("198.51.100.2", tlp="red"),
+                ind("198.51.100.3", confidence=10.0),
+                ind("198.51.100.4"),
+            ]
+        )
         got4 = [ipv4.recv(2)["indicator"] for _ in range(3)]
         assert got4 == ["198.51.100.1", "198.51.100.3", "198.51.100.4"]
         assert ipv4.recv(0.2) is None
@@ -56,7 +69,9 @@ def test_prefix_subscription_filters_on_the_server_and_red_never_leaves():
 def test_curve_only_allowed_clients_receive():
     server_public, server_secret = zmq.curve_keypair()
     client_public, client_secret = zmq.curve_keypair()
-    pub = ZmqPublisher("tcp://127.0.0.1:*", curve_secret=server_secret, curve_clients=[client_public])
+    pub = ZmqPublisher(
+        "tcp://127.0.0.1:*", curve_secret=server_secret, curve_clients=[client_public]
+    )
     good = ZmqSubscriber(pub.endpoint, server_key=server_public, client_secret=client_secret)
     stranger = ZmqSubscriber(pub.endpoint, server_key=server_public)  # a fresh, unknown key
     plain = ZmqSubscriber(pub.endpoint)  # no CURVE at all

@@ -22,7 +22,9 @@ class InProcessBus:
     indicators, so ingest keeps its pace and nothing accepted is lost.
     """
 
-    def __init__(self, *, queue_size: int = DEFAULT_QUEUE, put_wait: float = DEFAULT_PUT_WAIT) -> None:
+    def __init__(
+        self, *, queue_size: int = DEFAULT_QUEUE, put_wait: float = DEFAULT_PUT_WAIT
+    ) -> None:
         self._q: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         self._put_wait = put_wait
         self._handlers = Handlers()
@@ -51,7 +53,6 @@ class InProcessBus:
             self.published += len(indicators)
         except queue.Full:
             self.dropped += len(indicators)
-
 
     def subscribe(self, handler: Handler) -> Callable[[], None]:
         return self._handlers.add(handler)

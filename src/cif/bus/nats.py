@@ -128,8 +128,12 @@ class NatsBus:
             log.warning("NATS bus: %s", e)
 
         self._nc = await nats.connect(
-            self.url, connect_timeout=self.connect_timeout, max_reconnect_attempts=-1,
-            allow_reconnect=True, name=f"cif {self.origin}", error_cb=quiet,
+            self.url,
+            connect_timeout=self.connect_timeout,
+            max_reconnect_attempts=-1,
+            allow_reconnect=True,
+            name=f"cif {self.origin}",
+            error_cb=quiet,
         )
         self._js = self._nc.jetstream()
         await self._ensure_stream()
@@ -154,17 +158,25 @@ class NatsBus:
         try:
             await self._js.stream_info(self.stream)
         except NotFoundError:
-            await self._js.add_stream(StreamConfig(
-                name=self.stream, subjects=[self.subject], max_age=self.max_age,
-                max_bytes=self.max_bytes, discard=DiscardPolicy.OLD,
-            ))
+            await self._js.add_stream(
+                StreamConfig(
+                    name=self.stream,
+                    subjects=[self.subject],
+                    max_age=self.max_age,
+                    max_bytes=self.max_bytes,
+                    discard=DiscardPolicy.OLD,
+                )
+            )
 
     async def _subscribe(self) -> None:
         from nats.js.api import DeliverPolicy
 
         if self._sub is None:
             self._sub = await self._js.subscribe(
-                self.subject, stream=self.stream, cb=self._on_msg, ordered_consumer=True,
+                self.subject,
+                stream=self.stream,
+                cb=self._on_msg,
+                ordered_consumer=True,
                 deliver_policy=DeliverPolicy.NEW,
             )
 
@@ -237,7 +249,9 @@ class NatsBus:
         remove = self._handlers.add(handler)
         loop = self._loop
         if loop is not None and self._ready.is_set() and self._error is None:
-            asyncio.run_coroutine_threadsafe(self._subscribe(), loop).result(self.connect_timeout + 5)
+            asyncio.run_coroutine_threadsafe(self._subscribe(), loop).result(
+                self.connect_timeout + 5
+            )
         return remove
 
     async def _on_msg(self, msg: Any) -> None:

@@ -18,18 +18,40 @@ COLUMNS = ("reported_at", "itype", "indicator", "confidence", "provider", "tags"
 
 @app.command()
 def stream(
-    zmq_url: Annotated[str, typer.Option("--zmq", envvar="CIF_ZMQ", help="PUB endpoint")] = "tcp://127.0.0.1:5001",
-    itype: Annotated[list[str] | None, typer.Option("--itype", help="Only these itypes (server-side)")] = None,
-    tags: Annotated[str | None, typer.Option("--tags", help="Any of these tags, comma-separated")] = None,
-    confidence: Annotated[float, typer.Option("--confidence", min=0, max=100, help="Confidence floor")] = 0,
-    provider: Annotated[list[str] | None, typer.Option("--provider", help="Only these providers")] = None,
+    zmq_url: Annotated[
+        str, typer.Option("--zmq", envvar="CIF_ZMQ", help="PUB endpoint")
+    ] = "tcp://127.0.0.1:5001",
+    itype: Annotated[
+        list[str] | None, typer.Option("--itype", help="Only these itypes (server-side)")
+    ] = None,
+    tags: Annotated[
+        str | None, typer.Option("--tags", help="Any of these tags, comma-separated")
+    ] = None,
+    confidence: Annotated[
+        float, typer.Option("--confidence", min=0, max=100, help="Confidence floor")
+    ] = 0,
+    provider: Annotated[
+        list[str] | None, typer.Option("--provider", help="Only these providers")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or jsonl")] = "table",
-    server_key: Annotated[str | None, typer.Option("--server-key", envvar="CIF_ZMQ_SERVER_KEY",
-                                                   help="Server CURVE public key (z85)")] = None,
-    client_secret: Annotated[str | None, typer.Option("--client-secret", envvar="CIF_ZMQ_CLIENT_SECRET",
-                                                      help="This client's CURVE secret key (z85)")] = None,
+    server_key: Annotated[
+        str | None,
+        typer.Option(
+            "--server-key", envvar="CIF_ZMQ_SERVER_KEY", help="Server CURVE public key (z85)"
+        ),
+    ] = None,
+    client_secret: Annotated[
+        str | None,
+        typer.Option(
+            "--client-secret",
+            envvar="CIF_ZMQ_CLIENT_SECRET",
+            help="This client's CURVE secret key (z85)",
+        ),
+    ] = None,
     count: Annotated[int, typer.Option("--count", help="Stop after this many (0: never)")] = 0,
-    timeout: Annotated[float, typer.Option("--timeout", help="Stop after this many idle seconds (0: never)")] = 0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Stop after this many idle seconds (0: never)")
+    ] = 0,
 ) -> None:
     """Print live indicators from the ZeroMQ stream (table or JSON lines) until Ctrl-C."""
     if fmt not in ("table", "jsonl"):

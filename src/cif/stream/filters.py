@@ -53,7 +53,9 @@ class StreamFilter:
             try:
                 conf = float(confidence)  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                raise ValueError(f"confidence {confidence!r} must be a number from 0 to 100") from None
+                raise ValueError(
+                    f"confidence {confidence!r} must be a number from 0 to 100"
+                ) from None
             if not 0 <= conf <= 100:
                 raise ValueError(f"confidence {confidence!r} must be from 0 to 100")
         return cls(_split(itype), _split(tags), conf, _split(provider))
@@ -61,6 +63,7 @@ class StreamFilter:
     @classmethod
     def from_params(cls, params: Any) -> StreamFilter:
         """From a query string (Starlette QueryParams or a plain mapping); repeats allowed."""
+
         def many(name: str) -> list[str]:
             if hasattr(params, "getlist"):
                 return list(params.getlist(name))
@@ -68,8 +71,10 @@ class StreamFilter:
             return [] if v is None else [v]
 
         return cls.build(
-            itype=many("itype"), tags=many("tags") + many("tag"),
-            confidence=params.get("confidence"), provider=many("provider"),
+            itype=many("itype"),
+            tags=many("tags") + many("tag"),
+            confidence=params.get("confidence"),
+            provider=many("provider"),
         )
 
     def matches(self, ind: Mapping[str, Any]) -> bool:

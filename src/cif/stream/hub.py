@@ -29,8 +29,16 @@ DEFAULT_HEARTBEAT = 15.0
 class Subscriber:
     """One SSE or WebSocket client: its rights, its filter and its bounded queue."""
 
-    def __init__(self, sid: int, kind: str, audience: Audience, filt: StreamFilter,
-                 loop: asyncio.AbstractEventLoop, queue_size: int, max_drops: int) -> None:
+    def __init__(
+        self,
+        sid: int,
+        kind: str,
+        audience: Audience,
+        filt: StreamFilter,
+        loop: asyncio.AbstractEventLoop,
+        queue_size: int,
+        max_drops: int,
+    ) -> None:
         self.id = sid
         self.kind = kind
         self.audience = audience
@@ -64,7 +72,9 @@ class Subscriber:
                 self.dropped += over
                 self.drops_since_read += over
                 if self.drops_since_read > self._max_drops:
-                    self.closed = f"too slow: dropped {self.drops_since_read} events without reading"
+                    self.closed = (
+                        f"too slow: dropped {self.drops_since_read} events without reading"
+                    )
             if self._wake_pending:
                 return
             self._wake_pending = True
@@ -91,15 +101,27 @@ class Subscriber:
         return out
 
     def stats(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "queued": len(self._q), "sent": self.sent,
-                "dropped": self.dropped, "closed": self.closed}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "queued": len(self._q),
+            "sent": self.sent,
+            "dropped": self.dropped,
+            "closed": self.closed,
+        }
 
 
 class Hub:
     """Numbers every event, keeps the replay ring, and feeds every subscriber's queue."""
 
-    def __init__(self, *, replay: int = DEFAULT_REPLAY, queue_size: int = DEFAULT_QUEUE,
-                 max_drops: int = DEFAULT_MAX_DROPS, heartbeat: float = DEFAULT_HEARTBEAT) -> None:
+    def __init__(
+        self,
+        *,
+        replay: int = DEFAULT_REPLAY,
+        queue_size: int = DEFAULT_QUEUE,
+        max_drops: int = DEFAULT_MAX_DROPS,
+        heartbeat: float = DEFAULT_HEARTBEAT,
+    ) -> None:
         self.ring = Ring(replay)
         self.queue_size = queue_size
         self.max_drops = max_drops
@@ -121,12 +143,15 @@ class Hub:
             for s in subs:
                 s.offer(events)
 
-    def subscribe(self, kind: str, audience: Audience, filt: StreamFilter,
-                  last_id: int | None = None) -> tuple[Subscriber, list[Event], bool]:
+    def subscribe(
+        self, kind: str, audience: Audience, filt: StreamFilter, last_id: int | None = None
+    ) -> tuple[Subscriber, list[Event], bool]:
         """Register a subscriber; with ``last_id``, also the kept events after it and
         whether some were lost. Both happen under one lock: no gap, no duplicate."""
         loop = asyncio.get_running_loop()
-        sub = Subscriber(next(self._ids), kind, audience, filt, loop, self.queue_size, self.max_drops)
+        sub = Subscriber(
+            next(self._ids), kind, audience, filt, loop, self.queue_size, self.max_drops
+        )
         with self._lock:
             replay: list[Event] = []
             gap = False

@@ -88,11 +88,14 @@ def start_realtime(
             rt.hub = hub or Hub()
             rt._unsubscribe.append(bus.subscribe(rt.hub.on_batch))
         if zmq_url and role in ("all", "stream"):
-            rt.zmq = ZmqPublisher(zmq_url, curve_secret=curve_secret, curve_clients=curve_clients,
-                                  tlps=zmq_tlps)
+            rt.zmq = ZmqPublisher(
+                zmq_url, curve_secret=curve_secret, curve_clients=curve_clients, tlps=zmq_tlps
+            )
             rt._unsubscribe.append(bus.subscribe(rt.zmq.on_batch))
         elif zmq_url:
-            log.warning("--zmq is ignored for role %s (only all and stream publish on ZeroMQ)", role)
+            log.warning(
+                "--zmq is ignored for role %s (only all and stream publish on ZeroMQ)", role
+            )
         bus.start()
     except BaseException:
         rt.stop()

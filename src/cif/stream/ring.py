@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from itertools import islice
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 DEFAULT_REPLAY = 10_000

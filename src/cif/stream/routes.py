@@ -40,7 +40,9 @@ async def _lookup(app: Any, raw: str | None) -> TokenRecord | None:
     """The token's record if it exists, is usable and may read."""
     if not raw:
         return None
-    rec: TokenRecord | None = await run_in_threadpool(app.state.store.token_by_hash, hash_token(raw))
+    rec: TokenRecord | None = await run_in_threadpool(
+        app.state.store.token_by_hash, hash_token(raw)
+    )
     if rec is None or not rec.usable() or not (rec.read or rec.admin):
         return None
     return rec
@@ -78,8 +80,12 @@ def ws_line(ev: Event) -> bytes:
 
 
 def _gap(hub: Hub, last_id: int | None) -> dict[str, Any]:
-    return {"type": "gap", "after": last_id, "oldest_kept": hub.ring.last_id - len(hub.ring) + 1,
-            "detail": "some events were not kept; resync from the feed"}
+    return {
+        "type": "gap",
+        "after": last_id,
+        "oldest_kept": hub.ring.last_id - len(hub.ring) + 1,
+        "detail": "some events were not kept; resync from the feed",
+    }
 
 
 @router.get("/stream/sse")
@@ -90,10 +96,15 @@ async def stream_sse(request: Request) -> StreamingResponse:
     raw = _raw_token(request.headers, request.query_params)
     token = await _lookup(app, raw)
     if token is None:
-        raise HTTPException(401, "missing, invalid, revoked or expired token, or no read right",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "missing, invalid, revoked or expired token, or no read right",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     filt = _filter(request.query_params)
-    last_id = _last_id(request.headers.get("last-event-id") or request.query_params.get("last_event_id"))
+    last_id = _last_id(
+        request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+    )
     sub, replay, gap = hub.subscribe("sse", Audience.of_token(token), filt, last_id)
 
     async def body() -> Any:
@@ -102,7 +113,7 @@ async def stream_sse(request: Request) -> StreamingResponse:
             if gap:
                 yield b"event: gap\ndata: %s\n\n" % orjson.dumps(_gap(hub, last_id))
             for i in range(0, len(replay), 500):
-                yield b"".join(sse_frame(e) for e in replay[i:i + 500])
+                yield b"".join(sse_frame(e) for e in replay[i : i + 500])
             while True:
                 events = await sub.next(hub.heartbeat)
                 if sub.closed:
@@ -112,14 +123,17 @@ async def stream_sse(request: Request) -> StreamingResponse:
                     yield b"".join(sse_frame(e) for e in events)
                 else:
                     if await _lookup(app, raw) is None:
-                        yield b"event: closed\ndata: {\"reason\":\"token no longer valid\"}\n\n"
+                        yield b'event: closed\ndata: {"reason":"token no longer valid"}\n\n'
                         return
                     yield b": heartbeat\n\n"
         finally:
             hub.unsubscribe(sub)
 
-    return StreamingResponse(body(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        body(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.websocket("/stream/ws")
@@ -130,7 +144,9 @@ async def stream_ws(websocket: WebSocket) -> None:
     raw = _raw_token(websocket.headers, websocket.query_params)
     token = await _lookup(app, raw)
     if hub is None or token is None:
-        await websocket.close(code=WS_POLICY, reason="streaming disabled" if hub is None else "bad token")
+        await websocket.close(
+            code=WS_POLICY, reason="streaming disabled" if hub is None else "bad token"
+        )
         return
     try:
         filt = StreamFilter.from_params(websocket.query_params)
@@ -144,7 +160,7 @@ async def stream_ws(websocket: WebSocket) -> None:
         if gap:
             await websocket.send_text(orjson.dumps(_gap(hub, last_id)).decode())
         for i in range(0, len(replay), 500):
-            await websocket.send_text(b"\n".join(ws_line(e) for e in replay[i:i + 500]).decode())
+            await websocket.send_text(b"\n".join(ws_line(e) for e in replay[i : i + 500]).decode())
         await _ws_pump(websocket, hub, sub, raw, app)
     except WebSocketDisconnect:
         pass
@@ -152,7 +168,9 @@ async def stream_ws(websocket: WebSocket) -> None:
         hub.unsubscribe(sub)
 
 
-async def _ws_pump(websocket: WebSocket, hub: Hub, sub: Subscriber, raw: str | None, app: Any) -> None:
+async def _ws_pump(
+    websocket: WebSocket, hub: Hub, sub: Subscriber, raw: str | None, app: Any
+) -> None:
     import asyncio
 
     async def watch_close() -> None:
@@ -172,7 +190,9 @@ async def _ws_pump(websocket: WebSocket, hub: Hub, sub: Subscriber, raw: str | N
                 return
             events = getter.result()
             if sub.closed:
-                await websocket.send_text(orjson.dumps({"type": "closed", "reason": sub.closed}).decode())
+                await websocket.send_text(
+                    orjson.dumps({"type": "closed", "reason": sub.closed}).decode()
+                )
                 await websocket.close(code=WS_TOO_SLOW, reason="too slow")
                 return
             if events:
@@ -181,7 +201,7 @@ async def _ws_pump(websocket: WebSocket, hub: Hub, sub: Subscriber, raw: str | N
                 if await _lookup(app, raw) is None:
                     await websocket.close(code=WS_POLICY, reason="token no longer valid")
                     return
-                await websocket.send_text('{"type":"heartbeat","last_id":%d}' % hub.ring.last_id)
+                await websocket.send_text(f'{{"type":"heartbeat","last_id":{hub.ring.last_id}}}')
     finally:
         closer.cancel()
 

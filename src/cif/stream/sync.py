@@ -46,7 +46,9 @@ def count_entries(path: Path) -> int:
     """Entries in an existing artifact: non-blank lines that are not comments."""
     try:
         with path.open("rb") as f:
-            return sum(1 for line in f if line.strip() and not line.lstrip().startswith((b"#", b";")))
+            return sum(
+                1 for line in f if line.strip() and not line.lstrip().startswith((b"#", b";"))
+            )
     except FileNotFoundError:
         return 0
 
@@ -146,10 +148,18 @@ class Artifact:
             return
         argv = shlex.split(self.opts.reload)
         try:
-            r = subprocess.run(argv, timeout=self.opts.reload_timeout, capture_output=True, check=False)  # noqa: S603
+            # argv from the operator's own --reload option, run without a shell
+            r = subprocess.run(  # noqa: S603
+                argv, timeout=self.opts.reload_timeout, capture_output=True, check=False
+            )
             ok = r.returncode == 0
             if not ok:
-                log.warning("reload %s exited %d: %s", argv[0], r.returncode, r.stderr[-500:].decode(errors="replace"))
+                log.warning(
+                    "reload %s exited %d: %s",
+                    argv[0],
+                    r.returncode,
+                    r.stderr[-500:].decode(errors="replace"),
+                )
         except (OSError, subprocess.TimeoutExpired) as e:
             ok = False
             log.warning("reload %s failed: %s", argv[0], e)
@@ -172,7 +182,9 @@ class SSEFollower:
     writer far behind) also counts as a gap, answered by a full resync.
     """
 
-    def __init__(self, url: str, token: str | None, params: dict[str, Any], maxsize: int = 10_000) -> None:
+    def __init__(
+        self, url: str, token: str | None, params: dict[str, Any], maxsize: int = 10_000
+    ) -> None:
         self.url = url.rstrip("/") + "/stream/sse"
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.params = {k: v for k, v in params.items() if v not in (None, "")}
@@ -203,8 +215,13 @@ class SSEFollower:
             if self.last_id:
                 headers["Last-Event-ID"] = self.last_id
             try:
-                with httpx.stream("GET", self.url, params=self.params, headers=headers,
-                                  timeout=httpx.Timeout(10, read=90)) as r:
+                with httpx.stream(
+                    "GET",
+                    self.url,
+                    params=self.params,
+                    headers=headers,
+                    timeout=httpx.Timeout(10, read=90),
+                ) as r:
                     if r.status_code != 200:
                         log.warning("stream answered %d: %s", r.status_code, r.read()[:200])
                     else:
@@ -241,7 +258,9 @@ class SSEFollower:
 class Syncer:
     """Drives an Artifact from a fetch function and a stream follower."""
 
-    def __init__(self, artifact: Artifact, fetch: Fetch, follower: SSEFollower | None = None) -> None:
+    def __init__(
+        self, artifact: Artifact, fetch: Fetch, follower: SSEFollower | None = None
+    ) -> None:
         self.artifact = artifact
         self.fetch = fetch
         self.follower = follower
@@ -312,7 +331,9 @@ class Syncer:
                 self.follower.stop()
 
 
-def api_fetch(remote: str, token: str | None, params: dict[str, Any], limit: int = 1_000_000) -> Fetch:
+def api_fetch(
+    remote: str, token: str | None, params: dict[str, Any], limit: int = 1_000_000
+) -> Fetch:
     """Current indicators from GET /indicators (following cursors) as plain mappings."""
     from cif.client import Client
 

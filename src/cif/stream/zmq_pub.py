@@ -139,5 +139,10 @@ class ZmqPublisher:
             self._auth = None
 
     def stats(self) -> dict[str, Any]:
-        return {"endpoint": self.endpoint, "sent": self.sent, "skipped_by_policy": self.skipped,
-                "dropped": self.dropped, "queued_batches": len(self._q)}
+        return {
+            "endpoint": self.endpoint,
+            "sent": self.sent,
+            "skipped_by_policy": self.skipped,
+            "dropped": self.dropped,
+            "queued_batches": len(self._q),
+        }

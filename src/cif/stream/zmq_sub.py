@@ -41,7 +41,9 @@ class ZmqSubscriber:
                 public, secret = zmq.curve_keypair()
             sock.curve_secretkey = secret
             sock.curve_publickey = public
-            sock.curve_serverkey = server_key.encode() if isinstance(server_key, str) else server_key
+            sock.curve_serverkey = (
+                server_key.encode() if isinstance(server_key, str) else server_key
+            )
         for p in prefixes(self.filter.itypes):
             sock.setsockopt(zmq.SUBSCRIBE, p)
         sock.connect(url)
