@@ -148,6 +148,29 @@ def ipv4(m: re.Match[str], s: str) -> tuple[str, str, frozenset[str]]:
 
 
 def ipv4_cidr(addr: str, plen: str) -> tuple[str, str, frozenset[str]]:
+    # Common case first: a canonical address and a plain prefix of 8 to 31 bits, whose
+    # network stays inside one first octet (one V4_HOT test decides the flags).
+    k = len(plen)
+    if (
+        (k == 2 and "1" <= plen[0] <= "3" and "0" <= plen[1] <= "9")
+        or (k == 1 and "8" <= plen <= "9")
+    ) and addr[:1] != "0" and ".0" not in addr:
+        p = int(plen)
+        if 8 <= p < 32:
+            try:
+                b = inet_pton(AF_INET, addr)
+            except OSError:
+                pass
+            else:
+                n = int.from_bytes(b, "big")
+                net = n & (_ALL32 << (32 - p)) & _ALL32
+                if b[0] in V4_HOT:
+                    flags = v4_flags(net, net | (_ALL32 >> p))
+                else:
+                    flags = EMPTY
+                if net == n:
+                    return f"{addr}/{p}", "ipv4_cidr", flags
+                return f"{v4_str(net)}/{p}", "ipv4_cidr", flags
     n = v4_fast(addr)
     p = _prefix(plen, 32)
     if p == 32:
@@ -164,13 +187,22 @@ def ipv6(s: str) -> tuple[str, str, frozenset[str]]:
     except OSError:
         n = v6_int(s)  # raises the reason
     else:
-        h = b[0] << 8 | b[1]
-        # Global unicast space with no reserved range in it: no flags, C formatting.
-        if 0x2000 <= h < 0x3FFF and (h != 0x2001 or _global_2001(b[2] << 8 | b[3])):
-            text = inet_ntop(AF_INET6, b)
-            if "." not in text:
-                return text, "ipv6", EMPTY
-        n = int.from_bytes(b, "big")
+        return ipv6_bytes(b)
+    if n >> 32 == 0xFFFF:
+        n &= _ALL32
+        return v4_str(n), "ipv4", v4_flags(n)
+    return v6_str(n), "ipv6", v6_flags(n)
+
+
+def ipv6_bytes(b: bytes) -> tuple[str, str, frozenset[str]]:
+    """:func:`ipv6` of an address the C parser already read."""
+    h = b[0] << 8 | b[1]
+    # Global unicast space with no reserved range in it: no flags, C formatting.
+    if 0x2000 <= h < 0x3FFF and (h != 0x2001 or _global_2001(b[2] << 8 | b[3])):
+        text = inet_ntop(AF_INET6, b)
+        if "." not in text:
+            return text, "ipv6", EMPTY
+    n = int.from_bytes(b, "big")
     if n >> 32 == 0xFFFF:
         n &= _ALL32
         return v4_str(n), "ipv4", v4_flags(n)
@@ -183,7 +215,10 @@ def _global_2001(h2: int) -> bool:
 
 
 def ipv6_cidr(addr: str, plen: str) -> tuple[str, str, frozenset[str]]:
-    n = v6_int(addr)
+    try:
+        n = int.from_bytes(inet_pton(AF_INET6, addr), "big")
+    except OSError:
+        n = v6_int(addr)  # raises the reason
     p = _prefix(plen, 128)
     if n >> 32 == 0xFFFF and p >= 96:
         return ipv4_cidr(v4_str(n & _ALL32), str(p - 96))
@@ -191,7 +226,15 @@ def ipv6_cidr(addr: str, plen: str) -> tuple[str, str, frozenset[str]]:
         return v6_str(n), "ipv6", v6_flags(n)
     size = 1 << (128 - p)
     net = n & ~(size - 1) & _ALL128
-    return f"{v6_str(net)}/{p}", "ipv6_cidr", v6_flags(net, net + size - 1)
+    return f"{v6_text(net)}/{p}", "ipv6_cidr", v6_flags(net, net + size - 1)
+
+
+def v6_text(n: int) -> str:
+    """:func:`v6_str` by the C formatter, which agrees except for an IPv4-style tail."""
+    text = inet_ntop(AF_INET6, n.to_bytes(16, "big"))
+    if "." in text:
+        return v6_str(n)
+    return text
 
 
 def looks_like_v6(s: str) -> bool:

@@ -8,13 +8,15 @@ See docs/normalize.md for the rules.
 from __future__ import annotations
 
 import re
+from socket import AF_INET, AF_INET6, inet_pton
 from typing import NamedTuple
 
 from . import ip
 from .domain import fqdn
 from .errors import Bad, InvalidIndicator
 from .refang import refang
-from .url import SCHEMES, url
+from .reserved import V4_HOT, v4_flags
+from .url import SCHEMES, _dot_segments, url
 
 ITYPES = (
     "ipv4", "ipv6", "ipv4_cidr", "ipv6_cidr", "fqdn", "url", "email",
@@ -31,12 +33,16 @@ class Normalized(NamedTuple):
 _new = tuple.__new__
 _EMPTY: frozenset[str] = frozenset()
 _HASHES = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
-_HEX = re.compile(r"[0-9a-fA-F]+")
+_HEX = re.compile(r"[0-9a-fA-F]+").fullmatch
 _ASN = re.compile(r"[aA][sS][nN]?[ -]?([0-9]{1,10})")
 _DIGITS = re.compile(r"[0-9]+")
 _DIGITS_DOTS = re.compile(r"[0-9.]+")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_URL_PLAIN = re.compile(
+    r"([A-Za-z0-9_.-]+)(?::([0-9]+))?"
+    r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)?(?:\?([A-Za-z0-9\-._~!$&'()*+,;=:@/?]*))?"
+).fullmatch
 _MAX_ASN = 4294967295
 # A declared itype also accepts what the value canonicalizes to (a /32 is an ipv4,
 # ::ffff:1.2.3.4 is an ipv4).
@@ -79,14 +85,51 @@ def _detect(s: str) -> Normalized:
         i = s.find("://")
         if i > 0:
             scheme = s[:i]
-            if scheme not in SCHEMES:
-                if _SCHEME.fullmatch(scheme) is None:
-                    raise Bad(f"scheme {scheme!r} is not valid")
+            if scheme in SCHEMES:
+                # Fast path: a plain host (name or dotted quad), a port, and a path and
+                # query that need no escaping; anything else takes url() below.
+                m = _URL_PLAIN(s, i + 3)
+                if m is not None:
+                    host, port, path, query = m.groups()
+                    if "0" <= host[-1] <= "9":
+                        r = ip.ipv4_plain(host)
+                        if r is None:
+                            m = None
+                        else:
+                            flags = r[2]
+                    else:
+                        try:
+                            host, flags = fqdn(host)
+                        except Bad:
+                            m = None
+                    if m is not None and port:
+                        p = int(port)
+                        if len(port) > 5 or not 0 < p < 65536:
+                            m = None
+                        elif p != SCHEMES[scheme]:
+                            host = f"{host}:{p}"
+                    if m is not None:
+                        if not path:
+                            path = "/"
+                        elif "/." in path:
+                            path = _dot_segments(path)
+                        if query:
+                            return _new(Normalized, (f"{scheme}://{host}{path}?{query}", "url", flags))
+                        return _new(Normalized, (f"{scheme}://{host}{path}", "url", flags))
+            elif _SCHEME.fullmatch(scheme) is None:
+                raise Bad(f"scheme {scheme!r} is not valid")
+            else:
                 scheme = scheme.lower()
             canon, flags, _ = url(s[i + 3:], scheme)
             return _new(Normalized, (canon, "url", flags))
         return _slash(s)
     if ":" in s:
+        try:
+            b = inet_pton(AF_INET6, s)
+        except (OSError, ValueError):  # ValueError: an embedded NUL
+            pass
+        else:
+            return _new(Normalized, ip.ipv6_bytes(b))
         if ip.looks_like_v6(s):
             return _new(Normalized, ip.ipv6(s))
         if "%" in s and ip.looks_like_v6(s.partition("%")[0]):
@@ -99,16 +142,23 @@ def _detect(s: str) -> Normalized:
     if "@" in s:
         return _email(s)
     n = len(s)
-    if n in _HASHES and _HEX.fullmatch(s) is not None:
-        return _new(Normalized, (s.lower(), _HASHES[n], _EMPTY))
+    if n in _HASHES:
+        if _HEX(s) is not None:
+            return _new(Normalized, (s.lower(), _HASHES[n], _EMPTY))
+    elif n < 16 and s[:1] != "0" and ".0" not in s:
+        # Canonical dotted quad: the C parser says yes, the first octet decides most flags.
+        try:
+            b = inet_pton(AF_INET, s)
+        except OSError:
+            pass
+        else:
+            if b[0] in V4_HOT:
+                return _new(Normalized, (s, "ipv4", v4_flags(int.from_bytes(b, "big"))))
+            return _new(Normalized, (s, "ipv4", _EMPTY))
     if "0" <= s[-1] <= "9":
-        r = ip.ipv4_plain(s)
-        if r is not None:
-            return _new(Normalized, r)
         m = ip.V4_RE.fullmatch(s)
         if m is not None:
             return _new(Normalized, ip.ipv4(m, s))
-    if "0" <= s[-1] <= "9":
         return _numeric(s)
     name, flags = fqdn(s)
     return _new(Normalized, (name, "fqdn", flags))
@@ -147,7 +197,7 @@ def _numeric(s: str) -> Normalized:
         raise Bad("a bare number is not an indicator (declare itype 'asn' for an AS number)")
     if _DIGITS_DOTS.fullmatch(s) is not None:
         ip.v4_int(s)
-    if _HEX.fullmatch(s) is not None:
+    if _HEX(s) is not None:
         raise Bad(f"a hex string of {len(s)} characters is not an md5, sha1, sha256 or sha512")
     name, flags = fqdn(s)
     return _new(Normalized, (name, "fqdn", flags))
