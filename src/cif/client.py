@@ -45,6 +45,27 @@ class Client:
             raise ClientError(f"{method} {path} answered {r.status_code}: {detail}")
         return r.json()
 
+    def _raw(self, path: str, params: Mapping[str, Any]) -> bytes:
+        clean = {k: v for k, v in params.items() if v not in (None, "", [], ())}
+        try:
+            r = self._http.get(path, params=clean)
+        except httpx.HTTPError as e:
+            raise ClientError(f"cannot reach {self.remote}: {e}") from None
+        if r.status_code >= 400:
+            try:
+                detail = r.json().get("error", r.text)
+            except ValueError:
+                detail = r.text
+            raise ClientError(f"GET {path} answered {r.status_code}: {detail}")
+        return r.content
+
+    def feed(self, itype: str, params: Mapping[str, Any]) -> bytes:
+        """A rendered feed, as the platform serves it to defenses."""
+        return self._raw(f"/feeds/{itype}", params)
+
+    def feed_explain(self, itype: str, value: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        return self._call("GET", f"/feeds/{itype}/explain", params={**params, "q": value})  # type: ignore[no-any-return]
+
     def ping(self) -> dict[str, Any]:
         return self._call("GET", "/ping")  # type: ignore[no-any-return]
 

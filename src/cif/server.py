@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from cif.api.app import create_app
+from cif.ingest import FeedScheduler, rule_files
 from cif.pipeline import Pipeline
 from cif.runtime import Settings, ensure_admin_token
 
@@ -93,13 +94,8 @@ def _serve_until_signal(server: uvicorn.Server) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _start_feeds(pipeline: Pipeline, settings: Settings) -> Any:
-    """Start the feed scheduler over the bundled rules and the data dir's rules folder."""
-    try:
-        from cif.ingest.scheduler import FeedScheduler, default_rule_paths
-    except ImportError:  # ingestion not installed in this build
-        log.warning("feed ingestion is not available; running without feeds")
-        return None
-    scheduler = FeedScheduler(pipeline, default_rule_paths(settings.data_dir), settings.data_dir)
+def _start_feeds(pipeline: Pipeline, settings: Settings) -> FeedScheduler:
+    """Run the bundled rules and the data dir's rules folder on their intervals."""
+    scheduler = FeedScheduler(pipeline, rule_files(settings.data_dir), settings.data_dir)
     scheduler.start()
     return scheduler

@@ -9,6 +9,10 @@ import psycopg
 from cif.store import Query, open_store
 from cif.store.postgres import PostgresStore
 from cif.store.sqlite import SQLiteStore
+from cif.store.sqlite_schema import CURRENT
+from cif.store.postgres_schema import CURRENT as PG_CURRENT
+
+assert CURRENT == PG_CURRENT, "both backends keep the same schema version"
 
 from .conftest import T0, ind
 
@@ -45,7 +49,8 @@ def test_old_database_is_migrated(store_url: str) -> None:
 
     store = open_store(store_url)
     try:
-        assert store.schema_version() == 2
+        assert store.schema_version() == CURRENT
+        assert store.changes() >= 0 and store.search_log() == []
         assert {i.indicator for i in store.search(Query(q="old.example")).items} == {
             "old.example", "a.old.example"}
         assert [i.indicator for i in store.search(Query(q="203.0.113.9")).items] == ["203.0.113.0/24"]
@@ -56,5 +61,5 @@ def test_old_database_is_migrated(store_url: str) -> None:
     finally:
         store.close()
     again = open_store(store_url)
-    assert again.schema_version() == 2
+    assert again.schema_version() == CURRENT
     again.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from cif.store.sqlite_schema import CURRENT
 from cif.store import TokenRecord, hash_token, new_token
 
 
@@ -38,4 +39,4 @@ def test_token_lifecycle(store) -> None:  # type: ignore[no-untyped-def]
 
 def test_ping_and_version(store) -> None:  # type: ignore[no-untyped-def]
     store.ping()
-    assert store.schema_version() == 2
+    assert store.schema_version() == CURRENT

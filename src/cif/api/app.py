@@ -8,10 +8,11 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
 import cif
+from cif.feeds.service import FeedService
 from cif.pipeline import Pipeline
 from cif.store import Store
 
-from . import indicators, system
+from . import docs, feeds, indicators, stats, system, tokens
 from .body import MAX_BODY
 from .ratelimit import RateLimiter
 from .responses import FastJSON
@@ -24,6 +25,7 @@ def create_app(
     *,
     pipeline: Pipeline | None = None,
     data_dir: Path | None = None,
+    warninglist_dir: Path | None = None,
     max_body: int = MAX_BODY,
     rate_limit: tuple[float, int] | None = DEFAULT_RATE_LIMIT,
 ) -> FastAPI:
@@ -35,6 +37,7 @@ def create_app(
         default_response_class=FastJSON,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,
     )
     app.state.store = store
     app.state.pipeline = pipeline or Pipeline(store)
@@ -50,6 +53,7 @@ def create_app(
     async def bad_request(_request: Request, exc: RequestValidationError) -> FastJSON:
         return FastJSON({"error": "invalid request", "detail": exc.errors()}, status_code=400)
 
-    app.include_router(system.router)
-    app.include_router(indicators.router)
+    app.state.feeds = FeedService(store, warninglist_dir)
+    for module in (system, indicators, feeds, tokens, stats, docs):
+        app.include_router(module.router)
     return app

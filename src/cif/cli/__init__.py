@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import client as _client  # noqa: F401  (cif search, cif submit)
+from . import feed as _feed  # noqa: F401  (cif feed, cif feed explain)
 from . import fm as _fm  # noqa: F401
 from . import model as _model  # noqa: F401  (cif model train, cif model info)
 from . import normalize as _normalize  # noqa: F401  (cif normalize)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from cif.indicator import Indicator
 
@@ -48,6 +48,17 @@ class Store(Protocol):
 
     def schema_version(self) -> int: ...
 
+    def changes(self) -> int:
+        """Grows with every committed upsert, from any process: validates feed caches."""
+
+    def stats(self, groups: list[str] | None = None, *, days: int = 30) -> dict[str, Any]:
+        """Counts by itype, tag, provider and reported day, over ``groups`` (None: all)."""
+
+    # the search log: who looked for what, when
+    def log_search(self, username: str, query: str, results: int) -> None: ...
+
+    def search_log(self, limit: int = 100) -> list[dict[str, Any]]: ...
+
     # tokens: stored hashed, never in clear
     def token_add(self, record: TokenRecord) -> TokenRecord: ...
 
@@ -57,6 +68,9 @@ class Store(Protocol):
 
     def token_revoke(self, *, id: int | None = None, username: str | None = None) -> int:
         """Mark matching tokens revoked; returns how many."""
+
+    def token_update(self, id: int, **changes: Any) -> TokenRecord | None:
+        """Change read/write/admin/groups/itypes/expires_at; None if no such token."""
 
     def token_touch(self, token_hash: str, at: datetime | None = None) -> bool:
         """Record a token's use; backends write at most once a minute per token."""

@@ -206,6 +206,8 @@ class PostgresStore:
                 if attempt == DEADLOCK_RETRIES:
                     raise
                 time.sleep(0.01 * (attempt + 1))
+        # Bumped after the commit: a reader that sees the new number also sees the data.
+        conn.execute("SELECT nextval('cif_changes')")
         result = UpsertResult()
         for id_, inserted, ind, prov, grp in out:
             if inserted:
@@ -253,6 +255,57 @@ class PostgresStore:
 
     def schema_version(self) -> int:
         return postgres_schema.version(self._conn())
+
+    def changes(self) -> int:
+        """A number that grows with every committed upsert (any process): cache validators."""
+        row = self._conn().execute("SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM cif_changes").fetchone()
+        return int(row[0])
+
+    def stats(self, groups: list[str] | None = None, *, days: int = 30) -> dict[str, Any]:
+        """Counts by itype, tag, provider and reported day (the last ``days``)."""
+        conn = self._conn()
+        cond, params = "", []
+        if groups is not None:
+            cond, params = " WHERE grp = ANY(%s)", [list(groups)]
+        day_cond = (cond + " AND" if cond else " WHERE") + " reported_at >= now() - make_interval(days => %s)"
+        return {
+            "total": conn.execute(f"SELECT count(*) FROM indicators{cond}", params).fetchone()[0],
+            "itype": dict(conn.execute(f"SELECT itype, count(*) FROM indicators{cond} GROUP BY itype", params).fetchall()),
+            "provider": dict(conn.execute(f"SELECT provider, count(*) FROM indicators{cond} GROUP BY provider", params).fetchall()),
+            "tag": dict(conn.execute(f"SELECT t, count(*) FROM indicators, unnest(tags) AS t{cond} GROUP BY t", params).fetchall()),
+            "day": dict(conn.execute(
+                "SELECT to_char(reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d, count(*)"
+                f" FROM indicators{day_cond} GROUP BY d ORDER BY d", [*params, int(days)]).fetchall()),
+        }
+
+    def log_search(self, username: str, query: str, results: int) -> None:
+        self._conn().execute("INSERT INTO search_log (username, query, results, at) VALUES (%s, %s, %s, now())",
+                             (username, query, int(results)))
+
+    def search_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self._conn().execute(
+            "SELECT username, query, results, at FROM search_log ORDER BY at DESC, id DESC LIMIT %s",
+            (int(limit),)).fetchall()
+        return [{"username": u, "query": q, "results": n, "at": _utc(a)} for u, q, n, a in rows]
+
+    def token_update(self, id: int, **changes: Any) -> TokenRecord | None:
+        """Change rights, groups, itypes or expiry of one token; None if there is no such token."""
+        cols = {"read": "can_read", "write": "can_write", "admin": "is_admin", "groups": "groups",
+                "itypes": "itypes", "expires_at": "expires_at"}
+        sets: list[str] = []
+        params: list[Any] = []
+        for k, v in changes.items():
+            if k not in cols:
+                raise ValueError(f"{k!r}: not a token field that can change")
+            if v is None and k != "expires_at":
+                continue
+            sets.append(f"{cols[k]} = %s")
+            params.append(list(v) if k in ("groups", "itypes") else v)
+        conn = self._conn()
+        if sets:
+            conn.execute(f"UPDATE tokens SET {', '.join(sets)} WHERE id = %s", [*params, int(id)])
+        r = conn.execute(f"SELECT {_TOKEN_COLS} FROM tokens WHERE id = %s", (int(id),)).fetchone()
+        return _token(r) if r else None
 
     # -- tokens ---------------------------------------------------------------------
 

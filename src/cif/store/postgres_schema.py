@@ -86,7 +86,19 @@ def _v2(conn: psycopg.Connection) -> None:
     conn.execute("CREATE INDEX indicators_rdomain ON indicators (rdomain) WHERE rdomain IS NOT NULL")
 
 
-MIGRATIONS: list[tuple[int, Callable[[psycopg.Connection], None]]] = [(1, _v1), (2, _v2)]
+def _v3(conn: psycopg.Connection) -> None:
+    """The search log (searches are intelligence too) and a change counter for feed caches.
+
+    The counter is a sequence: bumping it never blocks concurrent writers.
+    """
+    conn.execute(
+        "CREATE TABLE search_log (id bigserial PRIMARY KEY, username text NOT NULL,"
+        " query text NOT NULL, results integer NOT NULL, at timestamptz NOT NULL)")
+    conn.execute("CREATE INDEX search_log_at ON search_log (at)")
+    conn.execute("CREATE SEQUENCE cif_changes")
+
+
+MIGRATIONS: list[tuple[int, Callable[[psycopg.Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 CURRENT = MIGRATIONS[-1][0]
 _LOCK_ID = 0x63696673  # advisory lock taken while migrating
 

@@ -47,8 +47,10 @@ class Query:
     descending: bool = True
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
-    # Set by the API from the caller's token, not by the caller: the groups it may read.
+    # Set by the API from the caller's token, not by the caller: the groups it may read,
+    # and the groups whose TLP red records it may see (red never leaves its group).
     allowed_groups: list[str] | None = None
+    red_groups: list[str] | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any], *, now: datetime | None = None) -> Query:

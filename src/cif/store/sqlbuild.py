@@ -85,6 +85,12 @@ def build(query: Query, d: Dialect, columns: str) -> Select:
             where.append("1 = 0")
         else:
             any_of("grp", list(query.allowed_groups))
+    if query.red_groups is not None:
+        if query.red_groups:
+            where.append(f"(tlp <> 'red' OR grp IN {_in(ph, list(query.red_groups))})")
+            params.extend(query.red_groups)
+        else:
+            where.append("tlp <> 'red'")
     if query.tags:
         sql, p = d.tags_any(sorted(set(query.tags)))
         where.append(sql)

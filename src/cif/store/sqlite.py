@@ -209,6 +209,7 @@ class SQLiteStore:
             if tag_rows:
                 conn.executemany(
                     "INSERT OR IGNORE INTO indicator_tags (tag, indicator_id) VALUES (?, ?)", tag_rows)
+            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'changes'")
         for k, objs in owners.items():
             for o in objs:
                 o.id = ids[k]
@@ -248,6 +249,41 @@ class SQLiteStore:
     def ping(self) -> None:
         self._conn().execute("SELECT 1").fetchone()
 
+    def changes(self) -> int:
+        """A number that grows with every committed upsert (any process): cache validators."""
+        return int(self._conn().execute("SELECT value FROM meta WHERE key = 'changes'").fetchone()[0])
+
+    def stats(self, groups: list[str] | None = None, *, days: int = 30) -> dict[str, Any]:
+        """Counts by itype, tag, provider and reported day (the last ``days``)."""
+        conn = self._conn()
+        cond, params = "", []
+        if groups is not None:
+            cond = f" WHERE grp IN ({','.join('?' * len(groups))})" if groups else " WHERE 1 = 0"
+            params = list(groups)
+        since = micros(datetime.now(UTC)) - days * 86_400_000_000
+        tag_cond = " JOIN indicators i ON i.id = t.indicator_id" + cond.replace("grp", "i.grp")
+        day_cond = (cond + " AND" if cond else " WHERE") + " reported_at >= ?"
+        return {
+            "total": conn.execute(f"SELECT count(*) FROM indicators{cond}", params).fetchone()[0],
+            "itype": dict(conn.execute(f"SELECT itype, count(*) FROM indicators{cond} GROUP BY itype", params).fetchall()),
+            "provider": dict(conn.execute(f"SELECT provider, count(*) FROM indicators{cond} GROUP BY provider", params).fetchall()),
+            "tag": dict(conn.execute(f"SELECT t.tag, count(*) FROM indicator_tags t{tag_cond} GROUP BY t.tag", params).fetchall()),
+            "day": dict(conn.execute(
+                "SELECT strftime('%Y-%m-%d', reported_at / 1000000, 'unixepoch') AS d, count(*)"
+                f" FROM indicators{day_cond} GROUP BY d ORDER BY d", [*params, since]).fetchall()),
+        }
+
+    def log_search(self, username: str, query: str, results: int) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT INTO search_log (username, query, results, at) VALUES (?, ?, ?, ?)",
+                         (username, query, int(results), micros(datetime.now(UTC))))
+
+    def search_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self._conn().execute(
+            "SELECT username, query, results, at FROM search_log ORDER BY at DESC, id DESC LIMIT ?",
+            (int(limit),)).fetchall()
+        return [{"username": u, "query": q, "results": n, "at": from_micros(a)} for u, q, n, a in rows]
+
     def schema_version(self) -> int:
         return sqlite_schema.version(self._conn())
 
@@ -282,6 +318,30 @@ class SQLiteStore:
         with self._write() as conn:
             return conn.execute(f"UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND {cond}",
                                 params).rowcount
+
+    def token_update(self, id: int, **changes: Any) -> TokenRecord | None:
+        """Change rights, groups, itypes or expiry of one token; None if there is no such token."""
+        cols = {"read": "can_read", "write": "can_write", "admin": "is_admin", "groups": "groups",
+                "itypes": "itypes", "expires_at": "expires_at"}
+        sets: list[str] = []
+        params: list[Any] = []
+        for k, v in changes.items():
+            if k not in cols:
+                raise ValueError(f"{k!r}: not a token field that can change")
+            if v is None and k != "expires_at":
+                continue
+            sets.append(f"{cols[k]} = ?")
+            if k in ("groups", "itypes"):
+                params.append(orjson.dumps(list(v)).decode())
+            elif k == "expires_at":
+                params.append(micros(v) if v is not None else None)
+            else:
+                params.append(int(bool(v)))
+        with self._write() as conn:
+            if sets:
+                conn.execute(f"UPDATE tokens SET {', '.join(sets)} WHERE id = ?", [*params, int(id)])
+            r = conn.execute(f"SELECT {_TOKEN_COLS} FROM tokens WHERE id = ?", (int(id),)).fetchone()
+        return _token(r) if r else None
 
     def token_touch(self, token_hash: str, at: datetime | None = None) -> bool:
         """Record a token's use; writes at most once a minute per token (cheap on every call)."""

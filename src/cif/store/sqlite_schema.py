@@ -87,7 +87,17 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX indicators_rdomain ON indicators (rdomain) WHERE rdomain IS NOT NULL")
 
 
-MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [(1, _v1), (2, _v2)]
+def _v3(conn: sqlite3.Connection) -> None:
+    """The search log (searches are intelligence too) and a change counter for feed caches."""
+    conn.execute(
+        "CREATE TABLE search_log (id INTEGER PRIMARY KEY, username TEXT NOT NULL,"
+        " query TEXT NOT NULL, results INTEGER NOT NULL, at INTEGER NOT NULL)")
+    conn.execute("CREATE INDEX search_log_at ON search_log (at)")
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+    conn.execute("INSERT INTO meta (key, value) VALUES ('changes', 0)")
+
+
+MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 CURRENT = MIGRATIONS[-1][0]
 
 

@@ -1,0 +1,237 @@
+"""Feeds from the store: query, whitelist, build, render, cache.
+
+The pure builder (:mod:`.builder`) decides what goes in; this module fetches the
+records it needs from the store, assembles the whitelist (warninglist folder plus
+indicators tagged ``whitelist``), and caches rendered feeds until the store changes
+or the cache entry ages out (the window slides with time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cif.formats import FormatError, media_type, render
+from cif.indicator import Indicator
+from cif.store import InvalidQuery, Query, Store
+from cif.store.query import MAX_LIMIT
+
+from .builder import DEFAULT_WINDOWS, FEED_ITYPES, Feed, FeedOptions, InvalidFeed, build_feed
+from .explain import Explanation, explain
+from .warninglist import load_warninglist_dir
+from .whitelist import WHITELIST_TAG, Whitelist
+
+CACHE_TTL = 60.0  # seconds a rendered feed may be served without asking the store
+CACHE_SIZE = 64
+# Options a caller may pass through to a format (everything else is a filter).
+FORMAT_OPTIONS = ("action", "origin", "ttl", "sid_base", "msg", "name", "wildcard", "part", "strip_scheme")
+FEED_LIMIT = 5_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRequest:
+    """What a caller asks of one feed; hashable, so it keys the cache."""
+
+    itype: str
+    confidence_min: float = 0.0
+    tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    tlps: tuple[str, ...] = ()
+    window: timedelta | None = None  # None: the itype's default; 0: no window
+    limit: int = 0  # 0: everything
+    fmt: str = "json"
+    format_options: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_params(cls, itype: str, params: Mapping[str, Any]) -> FeedRequest:
+        """Parse feed query parameters with the same rules as a search."""
+        if itype not in FEED_ITYPES:
+            raise InvalidFeed(f"itype {itype!r}: no feed of that kind ({', '.join(FEED_ITYPES)})")
+        try:
+            q = Query.from_params(params)
+        except InvalidQuery as e:
+            raise InvalidFeed(str(e)) from None
+        window: timedelta | None = None
+        if q.reported_since is not None:  # days= / hours= given
+            window = datetime.now(UTC) - q.reported_since
+        get = params.get
+        fmt = str(get("format") or "json")
+        opts = tuple(sorted((k, str(get(k))) for k in FORMAT_OPTIONS if get(k) not in (None, "")))
+        limit = 0
+        if get("limit"):
+            limit = q.limit
+        return cls(
+            itype=itype, confidence_min=q.confidence_min or 0.0, tags=tuple(sorted(q.tags)),
+            exclude_tags=tuple(sorted(q.exclude_tags)), providers=tuple(sorted(q.providers)),
+            groups=tuple(sorted(q.groups)), tlps=tuple(sorted(q.tlps)), window=window, limit=limit,
+            fmt=fmt, format_options=opts,
+        )
+
+    def effective_window(self) -> timedelta:
+        return DEFAULT_WINDOWS[self.itype] if self.window is None else self.window
+
+
+@dataclass(slots=True)
+class RenderedFeed:
+    body: bytes
+    media_type: str
+    etag: str
+    count: int
+    removed: int
+    built_at: float = field(default_factory=time.time)
+
+
+class FeedService:
+    """Builds feeds for the API and the CLI; one per store, safe across threads."""
+
+    def __init__(self, store: Store, warninglist_dir: Path | None = None, *, ttl: float = CACHE_TTL) -> None:
+        self.store = store
+        self.warninglist_dir = warninglist_dir
+        self.ttl = ttl
+        self._cache: OrderedDict[Any, tuple[int, float, RenderedFeed]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._wl: tuple[Any, Whitelist] | None = None
+
+    # -- whitelist ---------------------------------------------------------------------
+
+    def whitelist(self) -> Whitelist:
+        """Warninglists from the folder plus every indicator tagged whitelist, any group.
+
+        A whitelist protects everyone, so it is not limited to the caller's groups.
+        Rebuilt only when the store or the folder changed.
+        """
+        key = (self.store.changes(), self._folder_signature())
+        cached = self._wl
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        wl = Whitelist()
+        if self.warninglist_dir is not None and self.warninglist_dir.is_dir():
+            load_warninglist_dir(self.warninglist_dir, wl)
+        wl.add_indicators(self._records(Query(tags=[WHITELIST_TAG])))
+        self._wl = (key, wl)
+        return wl
+
+    def _folder_signature(self) -> tuple[tuple[str, int, int], ...]:
+        d = self.warninglist_dir
+        if d is None or not d.is_dir():
+            return ()
+        return tuple(
+            (str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(d.rglob("*.json"))
+        )
+
+    # -- records -----------------------------------------------------------------------
+
+    def _records(self, query: Query, cap: int = FEED_LIMIT) -> Iterator[Indicator]:
+        """Every record matching ``query``, page by page through the store's cursor."""
+        query.limit = MAX_LIMIT
+        query.sort, query.descending = "id", False
+        seen = 0
+        while True:
+            page = self.store.search(query)
+            for ind in page.items:
+                yield ind
+                seen += 1
+                if seen >= cap:
+                    return
+            if not page.cursor:
+                return
+            query.cursor = page.cursor
+
+    def _query(self, req: FeedRequest, allowed_groups: list[str] | None, red_groups: list[str] | None) -> Query:
+        window = req.effective_window()
+        return Query(
+            itypes=list(FEED_ITYPES[req.itype]), tags=list(req.tags),
+            exclude_tags=sorted({*req.exclude_tags, WHITELIST_TAG}), providers=list(req.providers),
+            groups=list(req.groups), tlps=list(req.tlps),
+            confidence_min=req.confidence_min or None,
+            last_since=datetime.now(UTC) - window if window else None,
+            allowed_groups=allowed_groups, red_groups=red_groups,
+        )
+
+    # -- building ----------------------------------------------------------------------
+
+    def build(
+        self, req: FeedRequest, allowed_groups: list[str] | None = None,
+        red_groups: list[str] | None = None,
+    ) -> Feed:
+        """The feed itself (records and removals), uncached."""
+        records = self._records(self._query(req, allowed_groups, red_groups))
+        opts = FeedOptions(window=req.effective_window(), confidence_min=req.confidence_min)
+        feed = build_feed(req.itype, records, self.whitelist(), opts)
+        if req.limit and len(feed.indicators) > req.limit:
+            feed.indicators.sort(key=lambda i: (-i.confidence, i.indicator))
+            del feed.indicators[req.limit:]
+        return feed
+
+    def rendered(
+        self, req: FeedRequest, allowed_groups: list[str] | None = None,
+        red_groups: list[str] | None = None,
+    ) -> RenderedFeed:
+        """The feed rendered in ``req.fmt``, from the cache while the store is unchanged."""
+        if req.fmt not in _format_names():
+            raise InvalidFeed(f"format {req.fmt!r}: not one of {', '.join(_format_names())}")
+        key = (req, tuple(allowed_groups) if allowed_groups is not None else None,
+               tuple(red_groups) if red_groups is not None else None)
+        marker = self.store.changes()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == marker and now - hit[1] < self.ttl:
+                self._cache.move_to_end(key)
+                return hit[2]
+        feed = self.build(req, allowed_groups, red_groups)
+        opts = dict(req.format_options)
+        try:
+            out = render(req.fmt, sorted(feed.indicators, key=lambda i: i.indicator), **_typed(opts))
+        except (FormatError, TypeError, ValueError) as e:
+            raise InvalidFeed(str(e)) from None
+        body = out.encode() if isinstance(out, str) else out
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        result = RenderedFeed(body, media_type(req.fmt), etag, len(feed.indicators), len(feed.removed))
+        with self._lock:
+            self._cache[key] = (marker, now, result)
+            self._cache.move_to_end(key)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return result
+
+    def explain(
+        self, value: str, req: FeedRequest, allowed_groups: list[str] | None = None,
+        red_groups: list[str] | None = None,
+    ) -> Explanation:
+        """Is ``value`` in this feed, and why (records, removals, whitelist entries)."""
+        query = self._query(req, allowed_groups, red_groups)
+        query.q = value
+        query.exclude_tags = list(req.exclude_tags)
+        records = list(self._records(query, cap=10_000))
+        opts = FeedOptions(window=req.effective_window(), confidence_min=req.confidence_min)
+        return explain(value, req.itype, records, self.whitelist(), opts)
+
+
+def _format_names() -> tuple[str, ...]:
+    from cif.formats import FORMATS
+
+    return tuple(FORMATS)
+
+
+def _typed(opts: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = dict(opts)
+    for k in ("ttl", "sid_base"):
+        if k in out:
+            if not out[k].isdigit():
+                raise InvalidFeed(f"{k} {out[k]!r}: must be a whole number")
+            out[k] = int(out[k])
+    if "wildcard" in out:
+        out["wildcard"] = out["wildcard"].lower() in ("1", "true", "yes")
+    if "strip_scheme" in out:
+        out["strip_scheme"] = out["strip_scheme"].lower() in ("1", "true", "yes")
+    return out
