@@ -1,27 +1,43 @@
 """`cif up`: run the platform in the foreground until Ctrl-C or SIGTERM.
 
-One process runs the HTTP API and (unless told not to) the feed scheduler over one
-store. Shutdown is graceful: uvicorn stops taking connections and finishes the
-requests in flight, the scheduler finishes its current batch, then the store closes;
-every batch the pipeline accepted was committed before its request answered.
+One process runs the HTTP API, the realtime outputs (bus, SSE/WebSocket, ZeroMQ)
+and, unless told not to, the feed scheduler, over one store. With ``--bus nats://``
+several processes with different roles share one stream:
+
+- ``all``: everything (the default);
+- ``api``: the API and its SSE/WebSocket streams, no feed pulls, no ZeroMQ;
+- ``ingest``: feed pulls and the API (for submissions and health), no streams;
+- ``stream``: the API's streams and ZeroMQ, no feed pulls.
+
+Shutdown is graceful: uvicorn stops taking connections and finishes the requests in
+flight, the scheduler finishes its current batch, the realtime outputs stop, then
+the store closes; every batch the pipeline accepted was committed before its
+request answered.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+import yaml
 
 from cif.api.app import create_app
+from cif.enrich import EnrichConfig, EnrichStage
 from cif.ingest import FeedScheduler, rule_files
 from cif.pipeline import Pipeline
 from cif.runtime import Settings, ensure_admin_token
+from cif.score.predict import ProbabilityStage
+from cif.stream import start_realtime
 
 log = logging.getLogger("cif.server")
+ROLES = ("all", "api", "ingest", "stream")
+MAX_CONFIG = 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -39,33 +55,82 @@ class Listen:
         return cls(host, int(port))
 
 
-def run(
-    settings: Settings,
-    listen: Listen,
-    *,
-    fetch: bool = True,
-    say: Callable[[str], Any] = print,
-    log_level: str = "info",
-) -> None:
+@dataclass(slots=True)
+class Options:
+    """Everything `cif up` can be told besides where to listen and keep data."""
+
+    fetch: bool = True
+    role: str = "all"
+    bus: str | None = None
+    zmq: str | None = None
+    zmq_curve_secret: str | None = None
+    zmq_curve_clients: Sequence[str] = ()
+    config: dict[str, Any] = field(default_factory=dict)
+    log_level: str = "info"
+
+
+def load_config(path: str | Path | None) -> dict[str, Any]:
+    """The optional YAML config (enrichment, probability models); empty when absent."""
+    if path is None:
+        return {}
+    p = Path(path)
+    if p.stat().st_size > MAX_CONFIG:
+        raise ValueError(f"{p}: the config file is larger than {MAX_CONFIG} bytes")
+    data = yaml.safe_load(p.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{p}: the config must be a YAML mapping")
+    unknown = set(data) - {"enrich", "probability"}
+    if unknown:
+        raise ValueError(f"{p}: unknown config key {sorted(unknown)[0]!r} (known: enrich, probability)")
+    return data
+
+
+def build_stages(config: dict[str, Any]) -> list[Any]:
+    """Enrichment, then probability: both run on each batch before the store."""
+    stages: list[Any] = [EnrichStage(EnrichConfig.from_dict(config.get("enrich")))]
+    prob = config.get("probability", {})
+    if prob is not False:
+        stages.append(ProbabilityStage(models=(prob or {}).get("models")))
+    return stages
+
+
+def run(settings: Settings, listen: Listen, opts: Options, *, say: Callable[[str], Any] = print) -> None:
+    if opts.role not in ROLES:
+        raise ValueError(f"{opts.role!r}: the role must be one of {', '.join(ROLES)}")
     store = settings.open_store()
+    stages: list[Any] = []
+    realtime = scheduler = None
     try:
         token = ensure_admin_token(store, settings.admin_token_path)
         if token:
             say(f"created the first admin token; it is in {settings.admin_token_path} (mode 0600)")
-        pipeline = Pipeline(store)
-        app = create_app(store, pipeline=pipeline, data_dir=settings.data_dir)
-        scheduler = _start_feeds(pipeline, settings) if fetch else None
-        say(f"cif is up on http://{listen.host}:{listen.port} with store {settings.store_url}")
-        try:
-            config = uvicorn.Config(
-                app, host=listen.host, port=listen.port, log_level=log_level, access_log=False,
-                timeout_graceful_shutdown=30,
-            )
-            _serve_until_signal(uvicorn.Server(config))
-        finally:
-            if scheduler is not None:
-                scheduler.stop()
+        realtime = start_realtime(
+            bus_url=opts.bus, zmq_url=opts.zmq, role=opts.role,
+            curve_secret=opts.zmq_curve_secret, curve_clients=list(opts.zmq_curve_clients) or None,
+        )
+        stages = build_stages(opts.config)
+        pipeline = Pipeline(store, realtime.bus, stages=stages)
+        app = create_app(store, pipeline=pipeline, data_dir=settings.data_dir,
+                         warninglist_dir=settings.data_dir / "warninglists")
+        realtime.attach(app)
+        if opts.fetch and opts.role in ("all", "ingest"):
+            scheduler = FeedScheduler(pipeline, rule_files(settings.data_dir), settings.data_dir)
+            scheduler.start()
+        say(f"cif is up on http://{listen.host}:{listen.port} (role {opts.role}) with store {settings.store_url}")
+        config = uvicorn.Config(
+            app, host=listen.host, port=listen.port, log_level=opts.log_level, access_log=False,
+            timeout_graceful_shutdown=30,
+        )
+        _serve_until_signal(uvicorn.Server(config))
     finally:
+        if scheduler is not None:
+            scheduler.stop()
+        if realtime is not None:
+            realtime.stop()
+        for stage in stages:
+            close = getattr(stage, "close", None)
+            if close is not None:
+                close()
         store.close()
         say("cif stopped")
 
@@ -92,10 +157,3 @@ def _serve_until_signal(server: uvicorn.Server) -> None:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _start_feeds(pipeline: Pipeline, settings: Settings) -> FeedScheduler:
-    """Run the bundled rules and the data dir's rules folder on their intervals."""
-    scheduler = FeedScheduler(pipeline, rule_files(settings.data_dir), settings.data_dir)
-    scheduler.start()
-    return scheduler

@@ -211,7 +211,10 @@ class FeedService:
         """Is ``value`` in this feed, and why (records, removals, whitelist entries)."""
         query = self._query(req, allowed_groups, red_groups)
         query.q = value
+        # Fetch what the filters would drop too, so the builder can say it dropped them.
         query.exclude_tags = list(req.exclude_tags)
+        query.confidence_min = None
+        query.last_since = None
         records = list(self._records(query, cap=10_000))
         opts = FeedOptions(window=req.effective_window(), confidence_min=req.confidence_min)
         return explain(value, req.itype, records, self.whitelist(), opts)
