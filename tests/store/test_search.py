@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from cif.store import InvalidQuery, Query
+from cif.store.query import SORT_FIELDS
 
 from .conftest import T0, ind
 
@@ -86,7 +87,8 @@ def test_filters(store) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_allowed_groups_restrict_whatever_is_asked(store) -> None:  # type: ignore[no-untyped-def]
-    store.upsert([ind("x.example", "fqdn", group="everyone"), ind("y.example", "fqdn", group="secret")])
+    store.upsert([ind("x.example", "fqdn", group="everyone"),
+                  ind("y.example", "fqdn", group="secret")])
     assert values(store, allowed_groups=["everyone"]) == {"x.example"}
     assert values(store, groups=["secret"], allowed_groups=["everyone"]) == set()
     assert values(store, q="y.example", allowed_groups=["everyone"]) == set()
@@ -94,7 +96,7 @@ def test_allowed_groups_restrict_whatever_is_asked(store) -> None:  # type: igno
     assert values(store, allowed_groups=["everyone", "secret"]) == {"x.example", "y.example"}
 
 
-@pytest.mark.parametrize("sort", ["last_at", "reported_at", "first_at", "confidence", "probability", "id"])
+@pytest.mark.parametrize("sort", list(SORT_FIELDS))
 @pytest.mark.parametrize("descending", [True, False])
 def test_keyset_pagination_is_complete_and_ordered(store, sort: str, descending: bool) -> None:  # type: ignore[no-untyped-def]
     rows = [ind(f"h{i}.page.example", "fqdn", confidence=float(i % 4),
@@ -123,7 +125,8 @@ def test_keyset_pagination_is_complete_and_ordered(store, sort: str, descending:
 def test_pagination_with_q(net) -> None:  # type: ignore[no-untyped-def]
     first = net.search(Query(q="10.0.0.0/8", limit=4, sort="id", descending=False))
     assert len(first.items) == 4 and first.cursor
-    rest = net.search(Query(q="10.0.0.0/8", limit=4, sort="id", descending=False, cursor=first.cursor))
+    rest = net.search(Query(q="10.0.0.0/8", limit=4, sort="id", descending=False,
+                            cursor=first.cursor))
     assert rest.cursor is None
     assert len({i.id for i in first.items + rest.items}) == 6
 

@@ -235,7 +235,10 @@ def key_of(ind: Indicator) -> tuple[str, str, str]:
     return ind.indicator, ind.provider, ind.group
 
 
-def fold_batch(indicators: Any) -> tuple[dict[tuple[str, str, str], Indicator], dict[tuple[str, str, str], list[Indicator]]]:
+Key = tuple[str, str, str]
+
+
+def fold_batch(indicators: Any) -> tuple[dict[Key, Indicator], dict[Key, list[Indicator]]]:
     """Merge duplicates inside one batch: key -> merged record, key -> caller's objects."""
     merged: dict[tuple[str, str, str], Indicator] = {}
     owners: dict[tuple[str, str, str], list[Indicator]] = {}

@@ -220,7 +220,7 @@ class PostgresStore:
 
     def search(self, query: Query) -> Page:
         sel = build(query, _DIALECT, COLUMNS)
-        rows = self._conn().execute(sel.sql, sel.params).fetchall()  # type: ignore[call-overload]
+        rows = self._conn().execute(sel.sql, sel.params).fetchall()
         items = [_indicator(r) for r in rows[:query.limit]]
         cursor = None
         if len(rows) > query.limit:
@@ -235,7 +235,7 @@ class PostgresStore:
         conn = self._conn()
         with conn.transaction():
             conn.execute("SET LOCAL enable_seqscan = off")
-            rows = conn.execute("EXPLAIN " + sel.sql, sel.params).fetchall()  # type: ignore[call-overload]
+            rows = conn.execute("EXPLAIN " + sel.sql, sel.params).fetchall()
         return [r[0] for r in rows]
 
     def get(self, ids: Sequence[int]) -> list[Indicator]:
@@ -333,7 +333,8 @@ class PostgresStore:
     def token_revoke(self, *, id: int | None = None, username: str | None = None) -> int:
         if id is None and username is None:
             raise ValueError("token_revoke needs an id or a username")
-        conds, params = [], []
+        conds: list[str] = []
+        params: list[Any] = []
         if id is not None:
             conds.append("id = %s")
             params.append(int(id))

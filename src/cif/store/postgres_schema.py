@@ -73,7 +73,7 @@ CREATE INDEX tokens_username ON tokens (username);
 def _v1(conn: psycopg.Connection) -> None:
     for stmt in V1.split(";"):
         if stmt.strip():
-            conn.execute(stmt)  # type: ignore[call-overload]
+            conn.execute(stmt)
 
 
 def _v2(conn: psycopg.Connection) -> None:

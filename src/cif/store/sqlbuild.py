@@ -131,7 +131,9 @@ def build(query: Query, d: Dialect, columns: str) -> Select:
             params += [d.cursor_value(sort, value), last_id]
     direction = "DESC" if desc else "ASC"
     plus = "+" if (plan is not None and d.plain_order_for_q) else ""
-    order = f"{plus}id {direction}" if sort == "id" else f"{plus}{sort} {direction}, {plus}id {direction}"
+    order = f"{plus}id {direction}"
+    if sort != "id":
+        order = f"{plus}{sort} {direction}, " + order
     sql = f"SELECT {columns} FROM indicators"
     if where:
         sql += " WHERE " + " AND ".join(where)

@@ -188,7 +188,7 @@ class SQLiteStore:
             updates: list[tuple[Any, ...]] = []
             tag_rows: list[tuple[str, int]] = []
             ids: dict[tuple[str, str, str], int] = {}
-            for k, ind in merged.items():
+            for k, ind in sorted(merged.items()):  # key order: index pages touched in order
                 row = existing.get(k)
                 if row is None:
                     rid = next_id
@@ -197,7 +197,7 @@ class SQLiteStore:
                     tag_rows.extend((t, rid) for t in ind.tags)
                 else:
                     stored = _indicator(row)
-                    rid = stored.id  # type: ignore[assignment]
+                    rid = row[0]
                     new_tags = ind.tags - stored.tags
                     updates.append(_update_row(merge(stored, ind)))
                     tag_rows.extend((t, rid) for t in new_tags)
@@ -207,8 +207,8 @@ class SQLiteStore:
             if updates:
                 conn.executemany(_UPDATE, updates)
             if tag_rows:
-                conn.executemany(
-                    "INSERT OR IGNORE INTO indicator_tags (tag, indicator_id) VALUES (?, ?)", tag_rows)
+                conn.executemany("INSERT OR IGNORE INTO indicator_tags (tag, indicator_id)"
+                                 " VALUES (?, ?)", tag_rows)
             conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'changes'")
         for k, objs in owners.items():
             for o in objs:
