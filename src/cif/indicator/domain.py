@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import idna
 
-from .errors import Bad
+from .errors import Bad, LazyBad
 from .psl import TLDS
 
 # Labels are LDH plus underscore (seen in real DNS and in feeds: _dmarc, my_host),
@@ -33,7 +33,7 @@ _EMPTY: frozenset[str] = frozenset()
 _EXAMPLE_SLDS = ("example.com", "example.net", "example.org")
 
 
-_LDH_DOTS = re.compile(r"[a-z0-9_.-]+")
+_PLAIN = re.compile(r"[a-z0-9_]+(?:-+[a-z0-9_]+)*(?:\.[a-z0-9_]+(?:-+[a-z0-9_]+)*)+").fullmatch
 
 
 def fqdn(s: str) -> tuple[str, frozenset[str]]:
@@ -44,29 +44,21 @@ def fqdn(s: str) -> tuple[str, frozenset[str]]:
         s = to_ascii(s)
     if s[-1:] == ".":
         s = s[:-1]
-    # Fast path: plain string checks; anything unusual takes the full pattern below.
-    dot = s.rfind(".")
-    if (
-        dot > 0
-        and len(s) <= 63
-        and _LDH_DOTS.fullmatch(s) is not None
-        and s[0] != "-"
-        and s[0] != "."
-        and s[-1] != "-"
-        and ".." not in s
-        and "-." not in s
-        and ".-" not in s
-    ):
-        tld = s[dot + 1:]
+    # Fast path: two or more labels of LDH and underscore, none empty, none starting or
+    # ending with a hyphen; anything unusual takes the full pattern below.
+    if len(s) <= 63 and _PLAIN(s) is not None:
+        tld = s[s.rfind(".") + 1:]
     else:
         m = _FQDN.fullmatch(s)
         if m is None:
             if s == "localhost":
                 return s, SPECIAL_TLDS["localhost"]
-            raise Bad(_reason(s))
+            raise LazyBad(_reason, s)
         if len(s) > 253:
             raise Bad(f"the name is {len(s)} characters long, more than 253")
         tld = m[1]
+    if tld in _COMMON_TLDS and "example." not in s and "xn--" not in s:
+        return s, _EMPTY
     if "xn--" in s:
         _check_punycode(s)
     if tld in TLDS:
@@ -81,11 +73,13 @@ def fqdn(s: str) -> tuple[str, frozenset[str]]:
     if special is not None:
         return s, special
     if _FQDN.fullmatch(s) is None:
-        raise Bad(_reason(s))
+        raise LazyBad(_reason, s)
     raise Bad(f"{tld!r} is not a public suffix")
 
 
 _dotted_examples = tuple("." + e for e in _EXAMPLE_SLDS)
+# Top-level labels with no special-use names under them: only the list decides.
+_COMMON_TLDS = TLDS - {"arpa"}
 
 
 def _reason(s: str) -> str:

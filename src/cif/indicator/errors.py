@@ -31,3 +31,18 @@ class Bad(Exception):
     @property
     def reason(self) -> str:
         return str(self.args[0])
+
+
+class LazyBad(Bad):
+    """A :class:`Bad` whose reason is worked out only when asked for: ``LazyBad(fn, arg)``.
+
+    A defanged value fails once as given before it is refanged; the reason for that
+    first failure is usually never shown, so it is not built up front.
+    """
+
+    __slots__ = ()
+
+    @property
+    def reason(self) -> str:
+        fn, arg = self.args
+        return str(fn(arg))

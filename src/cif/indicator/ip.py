@@ -147,30 +147,38 @@ def ipv4(m: re.Match[str], s: str) -> tuple[str, str, frozenset[str]]:
     return (v4_str(n) if "0" in s else s), "ipv4", v4_flags(n)
 
 
-def ipv4_cidr(addr: str, plen: str) -> tuple[str, str, frozenset[str]]:
-    # Common case first: a canonical address and a plain prefix of 8 to 31 bits, whose
-    # network stays inside one first octet (one V4_HOT test decides the flags).
+def cidr4_plain(addr: str, plen: str) -> tuple[str, str, frozenset[str]] | None:
+    """:func:`ipv4_cidr` of a canonical address and a plain prefix of 8 to 31 bits,
+    else None (no raise). The network stays inside one first octet, so one V4_HOT
+    test decides most flags."""
     k = len(plen)
-    if (
+    if not (
         (k == 2 and "1" <= plen[0] <= "3" and "0" <= plen[1] <= "9")
         or (k == 1 and "8" <= plen <= "9")
-    ) and addr[:1] != "0" and ".0" not in addr:
-        p = int(plen)
-        if 8 <= p < 32:
-            try:
-                b = inet_pton(AF_INET, addr)
-            except OSError:
-                pass
-            else:
-                n = int.from_bytes(b, "big")
-                net = n & (_ALL32 << (32 - p)) & _ALL32
-                if b[0] in V4_HOT:
-                    flags = v4_flags(net, net | (_ALL32 >> p))
-                else:
-                    flags = EMPTY
-                if net == n:
-                    return f"{addr}/{p}", "ipv4_cidr", flags
-                return f"{v4_str(net)}/{p}", "ipv4_cidr", flags
+    ) or addr[:1] == "0" or ".0" in addr:
+        return None
+    p = int(plen)
+    if p < 8 or p > 31:
+        return None
+    try:
+        b = inet_pton(AF_INET, addr)
+    except OSError:
+        return None
+    n = int.from_bytes(b, "big")
+    net = n & (_ALL32 << (32 - p)) & _ALL32
+    if b[0] in V4_HOT:
+        flags = v4_flags(net, net | (_ALL32 >> p))
+    else:
+        flags = EMPTY
+    if net == n:
+        return f"{addr}/{p}", "ipv4_cidr", flags
+    return f"{inet_ntop(AF_INET, net.to_bytes(4, 'big'))}/{p}", "ipv4_cidr", flags
+
+
+def ipv4_cidr(addr: str, plen: str) -> tuple[str, str, frozenset[str]]:
+    r = cidr4_plain(addr, plen)
+    if r is not None:
+        return r
     n = v4_fast(addr)
     p = _prefix(plen, 32)
     if p == 32:

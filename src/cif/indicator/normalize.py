@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from . import ip
 from .domain import fqdn
-from .errors import Bad, InvalidIndicator
+from .errors import Bad, InvalidIndicator, LazyBad
 from .refang import refang
 from .reserved import V4_HOT, v4_flags
 from .url import SCHEMES, _dot_segments, url
@@ -66,14 +66,14 @@ def normalize(value: str, itype: str | None = None) -> Normalized:
             return _detect(value)
         return _declared(value, itype)
     except Bad as e:
-        reason = e.reason
+        err = e
     plain = refang(value)
     if plain != value.strip():
         try:
             return _detect(plain) if itype is None else _declared(plain, itype)
         except Bad as e:
-            reason = e.reason
-    raise InvalidIndicator(value, reason)
+            err = e
+    raise InvalidIndicator(value, err.reason)
 
 
 def _detect(s: str) -> Normalized:
@@ -120,6 +120,8 @@ def _detect(s: str) -> Normalized:
                 raise Bad(f"scheme {scheme!r} is not valid")
             else:
                 scheme = scheme.lower()
+                if scheme not in SCHEMES:  # hxxp://... (defanged) lands here first
+                    raise LazyBad(_unsupported, scheme)
             canon, flags, _ = url(s[i + 3:], scheme)
             return _new(Normalized, (canon, "url", flags))
         return _slash(s)
@@ -145,7 +147,7 @@ def _detect(s: str) -> Normalized:
     if n in _HASHES:
         if _HEX(s) is not None:
             return _new(Normalized, (s.lower(), _HASHES[n], _EMPTY))
-    elif n < 16 and s[:1] != "0" and ".0" not in s:
+    elif n < 16 and "0" <= s[-1] <= "9" and s[:1] != "0" and ".0" not in s:
         # Canonical dotted quad: the C parser says yes, the first octet decides most flags.
         try:
             b = inet_pton(AF_INET, s)
@@ -168,6 +170,10 @@ def _slash(s: str) -> Normalized:
     """A value with '/' and no scheme: a CIDR, else a scheme-less http URL."""
     head, _, plen = s.partition("/")
     if plen and "/" not in plen and "0" <= plen[0] <= "9":
+        if "0" <= head[-1:] <= "9":
+            r = ip.cidr4_plain(head, plen)
+            if r is not None:
+                return _new(Normalized, r)
         if "0" <= head[-1:] <= "9" and _DIGITS_DOTS.fullmatch(head) is not None:
             return _new(Normalized, ip.ipv4_cidr(head, plen))
         if ":" in head and ip.looks_like_v6(head):
@@ -185,6 +191,10 @@ def _refuse_scheme(s: str) -> None:
     head, _, after = s.partition(":")
     if "." not in head and not after[:1].isdigit() and _SCHEME.fullmatch(head):
         raise Bad(f"scheme {head.lower()!r} is not supported (use one of {', '.join(SCHEMES)})")
+
+
+def _unsupported(scheme: str) -> str:
+    return f"scheme {scheme!r} is not supported (use one of {', '.join(SCHEMES)})"
 
 
 def _numeric(s: str) -> Normalized:
