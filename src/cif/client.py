@@ -66,6 +66,9 @@ class Client:
     def feed_explain(self, itype: str, value: str, params: Mapping[str, Any]) -> dict[str, Any]:
         return self._call("GET", f"/feeds/{itype}/explain", params={**params, "q": value})  # type: ignore[no-any-return]
 
+    def explain(self, value: str) -> dict[str, Any]:
+        return self._call("GET", "/indicators/explain", params={"q": value})  # type: ignore[no-any-return]
+
     def ping(self) -> dict[str, Any]:
         return self._call("GET", "/ping")  # type: ignore[no-any-return]
 

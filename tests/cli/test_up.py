@@ -82,6 +82,12 @@ def test_up_submit_search_restart(tmp_path, request, backend):
         assert lines[0].startswith("indicator,itype") and lines[1].startswith("198.51.100.23,ipv4")
         r = cli("search", "-f", "table", env=env)
         assert "evil.example.com" in r.stdout
+        r = cli("explain", "evil[.]example[.]com", env=env)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["sightings"][0]["tags"] == ["botnet", "c2"]
+        r = cli("feed", "--itype", "ipv4", "-f", "plain", env=env)
+        assert r.returncode == 0, r.stderr  # 198.51.100.23 is documentation space: never fed
+        assert "198.51.100.23" not in r.stdout
         bad = cli("search", env={**env, "CIF_TOKEN": "wrong"})
         assert bad.returncode == 1 and "401" in bad.stderr
     finally:

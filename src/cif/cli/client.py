@@ -110,3 +110,19 @@ def _record(line: str, common: dict[str, Any]) -> dict[str, Any]:
     else:
         rec = {"indicator": line}
     return {**common, **rec}
+
+
+@app.command("explain")
+def explain(
+    value: Annotated[str, typer.Argument(help="Any indicator")],
+    remote: Remote = None,
+    token: TokenOpt = None,
+) -> None:
+    """Every sighting of VALUE, its confidence computed step by step, its probability and feed status."""
+    try:
+        with Client(remote, token) as c:
+            res = c.explain(value)
+    except ClientError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(orjson.dumps(res, option=orjson.OPT_INDENT_2).decode())
