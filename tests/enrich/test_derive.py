@@ -1,4 +1,4 @@
-from cif.enrich import DeriveConfig, derive, link_parents
+from cif.enrich import DeriveConfig, derive
 from cif.enrich.derive import child_confidence, url_host
 from cif.indicator import Indicator
 
@@ -72,11 +72,3 @@ def test_rules_can_be_switched_off_and_flagged_parents_skipped():
     cfg = DeriveConfig(url_host=False, registered_domain=False)
     assert derive([ind("http://x.example.com/", "url")], config=cfg) == []
     assert derive([ind("10.1.2.3", "ipv4", flags={"private"})]) == []
-
-
-def test_link_parents_after_store_assigns_ids():
-    parent = ind("http://x.example.com/a", "url")
-    kids = derive([parent])
-    parent.id = 41
-    changed = link_parents([parent, *kids])
-    assert changed and all(k.parent == 41 for k in kids)

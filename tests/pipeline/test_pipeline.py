@@ -79,3 +79,20 @@ def test_stages_run_in_order_before_store(tmp_path):
     [ind] = store.search(Query()).items
     assert ind.indicator == "93.184.216.34" and ind.tags == {"seen"}
     store.close()
+
+
+def test_derived_indicators_are_stored_after_their_parents_and_linked(tmp_path):
+    from cif.enrich import EnrichConfig, EnrichStage
+
+    store = open_store(str(tmp_path / "s.db"))
+    stage = EnrichStage(EnrichConfig.from_dict({}))
+    pub = Collect()
+    res = Pipeline(store, pub, stages=[stage]).submit(
+        [{"indicator": "http://login.evil-bank.net/a", "confidence": 80, "provider": "p"}]
+    )
+    stage.close()
+    [url] = store.search(Query(itypes=["url"])).items
+    [host] = store.search(Query(q="login.evil-bank.net", itypes=["fqdn"])).items
+    assert host.parent == url.id and host.confidence < url.confidence and url.count == 1
+    assert res.accepted == len(pub.batches[0]) >= 2
+    store.close()

@@ -1,6 +1,6 @@
 """Enrichment: ASN/geo from .mmdb files, DNS context, derived indicators; one pipeline stage."""
 
-from .derive import DeriveConfig, derive, link_parents
+from .derive import DeriveConfig, derive
 from .dns import DnsAnswer, DnsConfig, DnsResolver
 from .geo import GeoInfo, GeoLookup
 from .stage import EnrichConfig, EnrichStage, InvalidEnrichConfig
@@ -16,5 +16,4 @@ __all__ = [
     "GeoLookup",
     "InvalidEnrichConfig",
     "derive",
-    "link_parents",
 ]

@@ -11,8 +11,8 @@ Rules (each optional):
 
 A derived confidence is always below its parent's (at most parent - 1). The parent's
 store id is unknown until the store assigns it, so the link is by value:
-``extra["parent_indicator"]`` and ``extra["parent_itype"]``; :func:`link_parents` fills
-``parent`` once ids are known. Derived indicators carry ``extra["derived"]`` (the rule)
+``extra["parent_indicator"]`` and ``extra["parent_itype"]``; the pipeline stores parents
+first and fills ``parent`` from their ids before it stores the children. Derived indicators carry ``extra["derived"]`` (the rule)
 and are never derived from again, and a batch yields at most ``max_per_batch`` of them.
 """
 
@@ -195,19 +195,3 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def link_parents(batch: Sequence[Indicator]) -> list[Indicator]:
-    """Fill ``parent`` of derived indicators from their parents' ids, once the store set them.
-
-    Returns the children that changed, for the caller to upsert again.
-    """
-    ids = {(i.indicator, i.provider, i.group): i.id for i in batch if i.id is not None}
-    changed = []
-    for c in batch:
-        if c.parent is None and is_derived(c):
-            pid = ids.get((str(c.extra.get("parent_indicator")), c.provider, c.group))
-            if pid is not None:
-                c.parent = pid
-                changed.append(c)
-    return changed

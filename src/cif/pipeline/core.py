@@ -12,6 +12,7 @@ from cif.indicator import Indicator, InvalidIndicator
 
 DEFAULT_BATCH = 5000
 MAX_ERRORS_KEPT = 1000
+PARENT_KEY = "parent_indicator"  # set in extra by enrichment on derived indicators
 
 
 class Sink(Protocol):
@@ -28,6 +29,19 @@ class Publisher(Protocol):
 
 # A stage takes a batch of indicators and returns the batch to pass on (enrich, score).
 Stage = Callable[[list[Indicator]], list[Indicator]]
+
+
+def link_parents(parents: Sequence[Indicator], children: Sequence[Indicator]) -> None:
+    """Set ``parent`` on derived indicators from their stored parents' ids.
+
+    Enrichment links a child to its parent by value (``extra["parent_indicator"]``)
+    because the id is known only once the parent is stored; the pipeline stores
+    parents first, then fills the ids in, so each record is written once.
+    """
+    ids = {(p.indicator, p.provider, p.group): p.id for p in parents if p.id is not None}
+    for c in children:
+        if c.parent is None:
+            c.parent = ids.get((str(c.extra[PARENT_KEY]), c.provider, c.group))
 
 
 @dataclass(slots=True)
@@ -153,7 +167,13 @@ class Pipeline:
         for stage in self.stages:
             indicators = stage(indicators)
         if indicators:
-            self.sink.upsert(indicators)
+            parents = [i for i in indicators if PARENT_KEY not in i.extra]
+            children = [i for i in indicators if PARENT_KEY in i.extra]
+            if parents:
+                self.sink.upsert(parents)
+            if children:
+                link_parents(parents, children)
+                self.sink.upsert(children)
             if self.publisher is not None:
                 self.publisher.publish(indicators)
         errs = errors or []
