@@ -82,6 +82,9 @@ _dotted_examples = tuple("." + e for e in _EXAMPLE_SLDS)
 _COMMON_TLDS = TLDS - {"arpa"}
 
 
+_NOT_LDH = re.compile(r"[^a-z0-9_-]").search
+
+
 def _reason(s: str) -> str:
     """Why ``s`` (lowercase ASCII) failed the fqdn pattern, for the error message."""
     if not s:
@@ -93,7 +96,7 @@ def _reason(s: str) -> str:
             return "the name has an empty label"
         if len(label) > 63:
             return f"label {label[:20]!r}... is {len(label)} characters long, more than 63"
-        bad = re.search(r"[^a-z0-9_-]", label)
+        bad = _NOT_LDH(label)
         if bad:
             return f"character {bad[0]!r} is not allowed in a domain name"
         if label[0] == "-" or label[-1] == "-":

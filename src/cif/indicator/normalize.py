@@ -12,7 +12,7 @@ from socket import AF_INET, AF_INET6, inet_pton
 from typing import NamedTuple
 
 from . import ip
-from .domain import fqdn
+from .domain import _COMMON_TLDS, fqdn
 from .errors import Bad, InvalidIndicator, LazyBad
 from .refang import refang
 from .reserved import V4_HOT, v4_flags
@@ -40,7 +40,7 @@ _DIGITS_DOTS = re.compile(r"[0-9.]+")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _URL_PLAIN = re.compile(
-    r"([A-Za-z0-9_.-]+)(?::([0-9]+))?"
+    r"((?:[a-z0-9_]+(?:-+[a-z0-9_]+)*\.)+([a-z0-9]+(?:-+[a-z0-9]+)*))(?::([0-9]+))?"
     r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)?(?:\?([A-Za-z0-9\-._~!$&'()*+,;=:@/?]*))?"
 ).fullmatch
 _MAX_ASN = 4294967295
@@ -61,6 +61,17 @@ def normalize(value: str, itype: str | None = None) -> Normalized:
     """
     if value.__class__ is not str and not isinstance(value, str):
         raise InvalidIndicator(value, "an indicator must be a string")
+    if itype is None and ("[" in value or "(" in value) and "/" not in value \
+            and ":" not in value:
+        # Without '/' and ':' (no url, CIDR or IPv6), '[' and '(' are allowed nowhere, so
+        # the value as given cannot be valid: try it refanged straight away.
+        plain = refang(value)
+        if plain != value.strip():
+            try:
+                return _detect(plain)
+            except Bad as e:
+                err = e
+            raise InvalidIndicator(value, err.reason)
     try:
         if itype is None:
             return _detect(value)
@@ -86,12 +97,19 @@ def _detect(s: str) -> Normalized:
         if i > 0:
             scheme = s[:i]
             if scheme in SCHEMES:
-                # Fast path: a plain host (name or dotted quad), a port, and a path and
+                # Fast path: a lowercase host name (or dotted quad), a port, and a path and
                 # query that need no escaping; anything else takes url() below.
                 m = _URL_PLAIN(s, i + 3)
                 if m is not None:
-                    host, port, path, query = m.groups()
-                    if "0" <= host[-1] <= "9":
+                    host, tld, port, path, query = m.groups()
+                    if (
+                        tld in _COMMON_TLDS
+                        and len(host) <= 63
+                        and "example." not in host
+                        and "xn--" not in host
+                    ):
+                        flags = _EMPTY  # what fqdn(host) gives, without the call
+                    elif "0" <= host[-1] <= "9":
                         r = ip.ipv4_plain(host)
                         if r is None:
                             m = None

@@ -24,30 +24,36 @@ def _scheme(m: re.Match[str]) -> str:
     return "https" if m[1] else "http"
 
 
-# The common tokens, replaced with str.replace when they are the only brackets in the
-# value (see _tokens).
-_PLAIN = (("[.]", "."), ("(.)", "."), ("[dot]", "."), ("[@]", "@"), ("[at]", "@"))
 _SPACE = re.compile(r"\s").search
 
 
 def _tokens(s: str) -> str:
     """``_TOKEN.sub(_token, s)``, without a Python call per token in the common case.
 
-    When every opening bracket in ``s`` starts one of the _PLAIN tokens, and there
+    When every opening bracket in ``s`` starts one of ``[.] (.) [dot] [@] [at]``, and there
     is no whitespace (which the pattern would swallow) and no backslash, the
     pattern's matches are exactly those tokens, so plain replacement gives the same.
     """
-    n = 0
-    for tok, _ in _PLAIN:
-        n += s.count(tok)
+    dots = s.count("[.]")
+    rounds = s.count("(.)")
+    words = s.count("[dot]")
+    ats = s.count("[@]")
+    at_words = s.count("[at]")
     if (
-        n
-        and n == s.count("[") + s.count("(") + s.count("{")
+        dots + rounds + words + ats + at_words == s.count("[") + s.count("(") + s.count("{")
         and "\\" not in s
         and _SPACE(s) is None
     ):
-        for tok, rep in _PLAIN:
-            s = s.replace(tok, rep)
+        if dots:
+            s = s.replace("[.]", ".")
+        if rounds:
+            s = s.replace("(.)", ".")
+        if words:
+            s = s.replace("[dot]", ".")
+        if ats:
+            s = s.replace("[@]", "@")
+        if at_words:
+            s = s.replace("[at]", "@")
         return s
     return _TOKEN.sub(_token, s)
 
@@ -64,6 +70,10 @@ def refang(value: str) -> str:
     if "[" in s or "(" in s or "{" in s or "\\" in s:
         s = _tokens(s)
     c = s[:1]
+    if c == "h" and s[1:7] == "xxp://":
+        return "http" + s[4:]
+    if c == "h" and s[1:8] == "xxps://":
+        return "https" + s[5:]
     if c in ("h", "H", "f", "F"):
         s = _SCHEME.sub(_scheme, s, count=1)
     return s
