@@ -53,6 +53,12 @@ def test_fqdn_and_subdomains(net) -> None:  # type: ignore[no-untyped-def]
     assert values(net, q="nothing.example.org") == set()
 
 
+def test_q_is_canonicalized_first(net) -> None:  # type: ignore[no-untyped-def]
+    assert values(net, q="A.Example.COM") == {"a.example.com", "b.a.example.com"}
+    assert values(net, q="10.1.2.9/16") == values(net, q="10.1.0.0/16")
+    assert values(net, q="2001:DB8:1:0::5") == values(net, q="2001:db8:1::5")
+
+
 def test_exact_shapes(net) -> None:  # type: ignore[no-untyped-def]
     assert values(net, q="http://example.com/x") == {"http://example.com/x"}
     assert values(net, q="d41d8cd98f00b204e9800998ecf8427e") == {"d41d8cd98f00b204e9800998ecf8427e"}
