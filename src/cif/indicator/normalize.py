@@ -12,7 +12,7 @@ from socket import AF_INET, AF_INET6, inet_pton
 from typing import NamedTuple
 
 from . import ip
-from .domain import _COMMON_TLDS, fqdn
+from .domain import _COMMON_TLDS, _PLAIN as _NAME, fqdn
 from .errors import Bad, InvalidIndicator, LazyBad
 from .refang import refang
 from .reserved import V4_HOT, v4_flags
@@ -61,17 +61,6 @@ def normalize(value: str, itype: str | None = None) -> Normalized:
     """
     if value.__class__ is not str and not isinstance(value, str):
         raise InvalidIndicator(value, "an indicator must be a string")
-    if itype is None and ("[" in value or "(" in value) and "/" not in value \
-            and ":" not in value:
-        # Without '/' and ':' (no url, CIDR or IPv6), '[' and '(' are allowed nowhere, so
-        # the value as given cannot be valid: try it refanged straight away.
-        plain = refang(value)
-        if plain != value.strip():
-            try:
-                return _detect(plain)
-            except Bad as e:
-                err = e
-            raise InvalidIndicator(value, err.reason)
     try:
         if itype is None:
             return _detect(value)
@@ -180,6 +169,11 @@ def _detect(s: str) -> Normalized:
         if m is not None:
             return _new(Normalized, ip.ipv4(m, s))
         return _numeric(s)
+    if n <= 63 and _NAME(s) is not None:
+        # A canonical name under an ordinary top-level label: what fqdn(s) gives.
+        tld = s[s.rfind(".") + 1:]
+        if tld in _COMMON_TLDS and "example." not in s and "xn--" not in s:
+            return _new(Normalized, (s, "fqdn", _EMPTY))
     name, flags = fqdn(s)
     return _new(Normalized, (name, "fqdn", flags))
 

@@ -20,6 +20,13 @@ _QUERY_OK = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _AUTH_END = re.compile(r"[/?#\\]")
+# Two hex digits after '%' -> what the escape becomes: the character if unreserved,
+# else the escape with uppercase hex.
+_HEX2 = {
+    a + b: chr(int(a + b, 16)) if int(a + b, 16) in _UNRESERVED else "%" + (a + b).upper()
+    for a in "0123456789abcdefABCDEF"
+    for b in "0123456789abcdefABCDEF"
+}
 
 
 def url(rest: str, scheme: str) -> tuple[str, frozenset[str], str | None]:
@@ -108,8 +115,21 @@ def _path_query(tail: str) -> str:
 
 def _escape(s: str, extra: str) -> str:
     """Uppercase hex in escapes, decode escaped unreserved characters, escape the rest (UTF-8)."""
-    out = []
     ok = _QUERY_OK if "?" in extra else _PATH_OK
+    if ok.fullmatch(s.replace("%", "")) is not None:
+        # Only '%' needs work: each piece after a '%' starts with an escape or not.
+        pieces = s.split("%")
+        out = [pieces[0]]
+        for piece in pieces[1:]:
+            rep = _HEX2.get(piece[:2])
+            if rep is None:
+                out.append("%25")
+                out.append(piece)
+            else:
+                out.append(rep)
+                out.append(piece[2:])
+        return "".join(out)
+    out = []
     i = 0
     n = len(s)
     while i < n:
