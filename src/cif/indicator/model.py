@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -74,8 +75,8 @@ class Indicator:
     @property
     def registered_domain(self) -> str | None:
         """The registrable domain (eTLD+1) of an fqdn, url or email indicator."""
-        from .psl import registered_domain
         from .normalize import host_of
+        from .psl import registered_domain
 
         host = host_of(self.indicator, self.itype)
         return registered_domain(host) if host else None
@@ -85,19 +86,6 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Indicator))
 _TEXT_FIELDS = ("description", "reference", "asn_desc", "rdata", "portlist", "protocol")
 MAX_TEXT = 4096
 MAX_TAGS = 64
-
-
-def _percent(data: dict[str, Any], name: str, default: float | None) -> float | None:
-    v = data.get(name)
-    if v is None or v == "":
-        return default
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise InvalidIndicator(v, f"{name} must be a number from 0 to 100") from None
-    if not 0 <= f <= 100:
-        raise InvalidIndicator(v, f"{name} must be from 0 to 100")
-    return f
 
 
 def parse_tags(v: Any) -> set[str]:
@@ -142,50 +130,132 @@ def parse_asn_number(v: Any) -> int | None:
 
 
 def from_dict(data: dict[str, Any], *, now: datetime | None = None) -> Indicator:
-    from .normalize import normalize
+    return IndicatorFactory(now=now)(data)
 
-    if not isinstance(data, dict):
-        raise InvalidIndicator(data, "an indicator must be a JSON object")
-    raw = data.get("indicator")
-    if raw is None or raw == "":
-        raise InvalidIndicator(data.get("indicator"), "the indicator field is missing")
-    norm = normalize(str(raw), data.get("itype") or None)
-    now = now or datetime.now(UTC)
-    conf = _percent(data, "confidence", DEFAULT_CONFIDENCE)
-    assert conf is not None
-    ind = Indicator(
-        indicator=norm.indicator,
-        itype=norm.itype,
-        tags=parse_tags(data.get("tags")),
-        confidence=conf,
-        probability=_percent(data, "probability", None),
-        provider=str(data.get("provider") or "").strip().lower()[:256],
-        group=str(data.get("group") or DEFAULT_GROUP).strip().lower()[:256],
-        tlp=parse_tlp(data.get("tlp")),
-        first_at=parse_time(data.get("first_at"), "first_at"),
-        last_at=parse_time(data.get("last_at"), "last_at"),
-        reported_at=parse_time(data.get("reported_at"), "reported_at") or now,
-        count=_count(data.get("count")),
-        asn=parse_asn_number(data.get("asn")),
-        cc=_cc(data.get("cc")),
-        parent=_optional_int(data.get("parent"), "parent"),
-        extra=_extra(data.get("extra")),
-        flags=set(norm.flags),
-    )
-    for name in _TEXT_FIELDS:
-        v = data.get(name)
-        if v is not None and v != "":
-            s = str(v)
-            if len(s) > MAX_TEXT:
-                raise InvalidIndicator(s[:40] + "...", f"{name} is longer than {MAX_TEXT} characters")
-            setattr(ind, name, s)
-    if ind.first_at and ind.last_at and ind.first_at > ind.last_at:
-        raise InvalidIndicator(data.get("first_at"), "first_at is after last_at")
-    if ind.last_at is None:
-        ind.last_at = ind.first_at or ind.reported_at
-    if ind.first_at is None:
-        ind.first_at = ind.last_at
-    return ind
+
+def _text(name: str) -> Callable[[Any], str]:
+    def parse(v: Any) -> str:
+        s = str(v)
+        if len(s) > MAX_TEXT:
+            raise InvalidIndicator(s[:40] + "...", f"{name} is longer than {MAX_TEXT} characters")
+        return s
+
+    return parse
+
+
+def _name(v: Any) -> str:
+    return str(v).strip().lower()[:256]
+
+
+# How each field is read from outside data; the indicator and itype go through normalize.
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "tags": parse_tags,
+    "confidence": lambda v: _percent_value(v, "confidence"),
+    "probability": lambda v: _percent_value(v, "probability"),
+    "provider": _name,
+    "group": _name,
+    "tlp": parse_tlp,
+    "first_at": lambda v: parse_time(v, "first_at"),
+    "last_at": lambda v: parse_time(v, "last_at"),
+    "reported_at": lambda v: parse_time(v, "reported_at"),
+    "count": lambda v: _count(v),
+    "asn": parse_asn_number,
+    "cc": lambda v: _cc(v),
+    "parent": lambda v: _optional_int(v, "parent"),
+    "extra": lambda v: _extra(v),
+    **{name: _text(name) for name in _TEXT_FIELDS},
+}
+
+
+def _percent_value(v: Any, name: str) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise InvalidIndicator(v, f"{name} must be a number from 0 to 100") from None
+    if not 0 <= f <= 100:
+        raise InvalidIndicator(v, f"{name} must be from 0 to 100")
+    return f
+
+
+class IndicatorFactory:
+    """Builds Indicators from outside records, with defaults validated once.
+
+    A feed or a submission applies the same defaults (provider, tags, confidence...)
+    to every record: parsing them once per batch instead of once per record is most
+    of the cost of building an Indicator. A record's own non-empty values win; tags
+    are the union of the defaults' and the record's.
+    """
+
+    def __init__(
+        self, defaults: Mapping[str, Any] | None = None, *, now: datetime | None = None
+    ) -> None:
+        self.now = now or datetime.now(UTC)
+        self.base: dict[str, Any] = {}
+        self.raw: dict[str, Any] = {}
+        for k, v in (defaults or {}).items():
+            if v is None or v == "":
+                continue
+            parse = _PARSERS.get(k)
+            if parse is not None:
+                self.base[k] = parse(v)
+            elif k in ("indicator", "itype"):
+                self.raw[k] = v
+
+    def __call__(self, data: Mapping[str, Any]) -> Indicator:
+        from .normalize import normalize
+
+        if not isinstance(data, Mapping):
+            raise InvalidIndicator(data, "an indicator must be a JSON object")
+        raw = data.get("indicator")
+        if raw is None or raw == "":
+            raw = self.raw.get("indicator")
+            if raw is None:
+                raise InvalidIndicator(data.get("indicator"), "the indicator field is missing")
+        norm = normalize(str(raw), data.get("itype") or self.raw.get("itype") or None)
+        f = self.base.copy()
+        for k, v in data.items():
+            if v is None or v == "":
+                continue
+            parse = _PARSERS.get(k)
+            if parse is None:
+                continue
+            val = parse(v)
+            if k == "tags" and "tags" in f:
+                val = f["tags"] | val
+            f[k] = val
+        get = f.get
+        first_at, last_at = get("first_at"), get("last_at")
+        if first_at and last_at and first_at > last_at:
+            raise InvalidIndicator(data.get("first_at", first_at), "first_at is after last_at")
+        reported_at = get("reported_at") or self.now
+        last_at = last_at or first_at or reported_at
+        tags = get("tags")
+        extra = get("extra")
+        return Indicator(
+            indicator=norm.indicator,
+            itype=norm.itype,
+            tags=set(tags) if tags else set(),
+            confidence=get("confidence", DEFAULT_CONFIDENCE),
+            probability=get("probability"),
+            provider=get("provider", ""),
+            group=get("group") or DEFAULT_GROUP,
+            tlp=get("tlp", DEFAULT_TLP),
+            first_at=first_at or last_at,
+            last_at=last_at,
+            reported_at=reported_at,
+            count=get("count", 1),
+            description=get("description"),
+            reference=get("reference"),
+            asn=get("asn"),
+            asn_desc=get("asn_desc"),
+            cc=get("cc"),
+            rdata=get("rdata"),
+            portlist=get("portlist"),
+            protocol=get("protocol"),
+            parent=get("parent"),
+            extra=dict(extra) if extra else {},
+            flags=set(norm.flags),
+        )
 
 
 def _count(v: Any) -> int:

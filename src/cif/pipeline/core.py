@@ -9,6 +9,7 @@ from itertools import islice
 from typing import Any, Protocol
 
 from cif.indicator import Indicator, InvalidIndicator
+from cif.indicator.model import IndicatorFactory
 
 DEFAULT_BATCH = 5000
 MAX_ERRORS_KEPT = 1000
@@ -81,40 +82,26 @@ def normalize_records(
     ``defaults`` fill fields a record leaves empty. ``check`` may raise
     InvalidIndicator to refuse a record (e.g. a group the caller may not write).
     """
-    now = now or datetime.now(UTC)
     out: list[Indicator] = []
     errors: list[ItemError] = []
+    try:
+        make = IndicatorFactory(defaults, now=now or datetime.now(UTC))
+    except InvalidIndicator as e:  # bad defaults: every record fails the same way, reported
+        return [], [ItemError(i, _short(rec), str(e)) for i, rec in enumerate(records, start)]
     for i, rec in enumerate(records, start):
         try:
             if isinstance(rec, Indicator):
                 ind = rec
-            elif isinstance(rec, InvalidIndicator):  # refused upstream (e.g. a line that is not JSON)
+            elif isinstance(rec, InvalidIndicator):  # refused upstream, e.g. a line not JSON
                 raise rec
             else:
-                if not isinstance(rec, Mapping):
-                    raise InvalidIndicator(rec, "an indicator must be a JSON object")
-                data = dict(defaults) if defaults else {}
-                for k, v in rec.items():
-                    if v is not None and v != "":
-                        data[k] = v
-                if defaults and "tags" in defaults and "tags" in rec:
-                    data["tags"] = _merge_tags(defaults["tags"], rec["tags"])
-                ind = Indicator.from_dict(data, now=now)
+                ind = make(rec)
             if check is not None:
                 check(ind)
             out.append(ind)
         except InvalidIndicator as e:
             errors.append(ItemError(i, _short(rec), str(e)))
     return out, errors
-
-
-def _merge_tags(a: Any, b: Any) -> list[str]:
-    def as_list(v: Any) -> list[str]:
-        if v is None:
-            return []
-        return v.split(",") if isinstance(v, str) else [str(x) for x in v]
-
-    return as_list(a) + as_list(b)
 
 
 def _short(rec: Any) -> Any:
