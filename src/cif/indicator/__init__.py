@@ -6,7 +6,7 @@ import, from the data bundled with the ``publicsuffixlist`` package).
 
 from .errors import InvalidIndicator
 from .model import FIELD_NAMES, TLPS, Indicator
-from .normalize import ITYPES, Normalized, host_of, normalize
+from .normalize import ITYPES, Normalized, host_of, normalize, normalize_many
 from .psl import is_public_suffix, registered_domain
 from .refang import refang
 from .reserved import reserved_flags
@@ -23,6 +23,7 @@ __all__ = [
     "host_of",
     "is_public_suffix",
     "normalize",
+    "normalize_many",
     "parse_time",
     "refang",
     "registered_domain",
