@@ -18,7 +18,7 @@ from .domain import _PLAIN as _NAME
 from .errors import Bad, InvalidIndicator, LazyBad
 from .refang import refang
 from .reserved import V4_HOT, v4_flags
-from .url import SCHEMES, _dot_segments, url
+from .url import SCHEMES, _dot_segments, _escape, url
 
 ITYPES = (
     "ipv4", "ipv6", "ipv4_cidr", "ipv6_cidr", "fqdn", "url", "email",
@@ -43,7 +43,7 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _LOCAL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _URL_PLAIN = re.compile(
     r"((?:[a-z0-9_]+(?:-+[a-z0-9_]+)*\.)+([a-z0-9]+(?:-+[a-z0-9]+)*))(?::([0-9]+))?"
-    r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)?(?:\?([A-Za-z0-9\-._~!$&'()*+,;=:@/?]*))?"
+    r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)?(?:\?([A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*))?"
 ).fullmatch
 _MAX_ASN = 4294967295
 # A declared itype also accepts what the value canonicalizes to (a /32 is an ipv4,
@@ -158,17 +158,24 @@ def _detect(s: str) -> Normalized:
                         if len(port) > 5 or not 0 < p < 65536:
                             m = None
                         elif p != SCHEMES[scheme]:
-                            if port[0] != "0" and path and "/." not in path and query != "":
+                            if port[0] != "0" and path and "/." not in path and query != "" \
+                                    and "%" not in s:
                                 return _new(Normalized, (s, "url", flags))  # already canonical
                             host = f"{host}:{p}"
-                    elif m is not None and path and "/." not in path and query != "":
+                    elif m is not None and path and "/." not in path and query != "" \
+                            and "%" not in s:
                         return _new(Normalized, (s, "url", flags))  # already canonical
                     if m is not None:
                         if not path:
                             path = "/"
-                        elif "/." in path:
-                            path = _dot_segments(path)
+                        else:
+                            if "%" in path:
+                                path = _escape(path, "/")
+                            if "/." in path:
+                                path = _dot_segments(path)
                         if query:
+                            if "%" in query:
+                                query = _escape(query, "/?")
                             path = f"{path}?{query}"
                         return _new(Normalized, (f"{scheme}://{host}{path}", "url", flags))
             elif _SCHEME.fullmatch(scheme) is None:

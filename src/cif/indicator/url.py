@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .domain import fqdn
-from .errors import Bad
+from .errors import Bad, LazyBad
 from .ip import V4_RE, ipv4, v6_flags, v6_int, v6_str, v4_flags, v4_str
 
 # Scheme -> default port. Other schemes (mailto, file, data, javascript...) are refused.
@@ -63,7 +63,7 @@ def url(rest: str, scheme: str) -> tuple[str, frozenset[str], str | None]:
             try:
                 host, flags = fqdn(host)
             except Bad as e:
-                raise Bad(f"host {host!r}: {e.reason}") from None
+                raise LazyBad(_host_reason, (host, e)) from None
             name = host
     if port:
         if not (port.isascii() and port.isdigit()) or len(port) > 5 or not 0 < int(port) < 65536:
@@ -74,6 +74,11 @@ def url(rest: str, scheme: str) -> tuple[str, frozenset[str], str | None]:
     if not tail or tail[0] == "#":
         return f"{scheme}://{host}/", flags, name
     return f"{scheme}://{host}{_path_query(tail)}", flags, name
+
+
+def _host_reason(host_error: tuple[str, Bad]) -> str:
+    host, e = host_error
+    return f"host {host!r}: {e.reason}"
 
 
 def _split_port(auth: str) -> tuple[str, str]:
