@@ -7,7 +7,7 @@ import re
 
 from .domain import fqdn
 from .errors import Bad, LazyBad
-from .ip import V4_RE, ipv4, v6_flags, v6_int, v6_str, v4_flags, v4_str
+from .ip import V4_RE, ipv4, v4_flags, v4_str, v6_flags, v6_int, v6_str
 
 # Scheme -> default port. Other schemes (mailto, file, data, javascript...) are refused.
 SCHEMES: dict[str, int] = {
