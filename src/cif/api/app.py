@@ -13,6 +13,7 @@ from cif.pipeline import Pipeline
 from cif.store import Store
 
 from . import context, docs, feeds, indicators, stats, system, tokens
+from . import webhooks as webhooks_api
 from .body import MAX_BODY
 from .ratelimit import RateLimiter
 from .responses import FastJSON
@@ -54,6 +55,6 @@ def create_app(
         return FastJSON({"error": "invalid request", "detail": exc.errors()}, status_code=400)
 
     app.state.feeds = FeedService(store, warninglist_dir)
-    for module in (system, context, indicators, feeds, tokens, stats, docs):
+    for module in (system, context, indicators, feeds, tokens, stats, docs, webhooks_api):
         app.include_router(module.router)
     return app
