@@ -24,8 +24,8 @@ class Collect:
         self.indicators: list[Indicator] = []
         self.errors: list[Any] = []
 
-    def __call__(self, batch: list[dict[str, Any]]) -> Result:
-        inds, errors = normalize_records(batch)
+    def __call__(self, batch: list[dict[str, Any]], defaults: dict[str, Any]) -> Result:
+        inds, errors = normalize_records(batch, defaults=defaults)
         self.indicators.extend(inds)
         self.errors.extend(errors)
         return Result(accepted=len(inds), rejected=len(errors), errors=errors)

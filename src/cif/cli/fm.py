@@ -109,8 +109,8 @@ def run(
         pipeline = Pipeline(settings.open_store())
         health = HealthStore(settings.data_dir)
 
-        def submit(batch: list[dict[str, Any]]) -> Any:
-            return pipeline.submit(batch)
+        def submit(batch: list[dict[str, Any]], defaults: dict[str, Any]) -> Any:
+            return pipeline.submit(batch, defaults=defaults)
 
     interactive = sys.stderr.isatty()
     if not interactive:
@@ -150,8 +150,8 @@ def _printer() -> Any:
 
     out = sys.stdout.buffer
 
-    def submit(batch: list[dict[str, Any]]) -> Result:
-        inds, errors = normalize_records(batch)
+    def submit(batch: list[dict[str, Any]], defaults: dict[str, Any]) -> Result:
+        inds, errors = normalize_records(batch, defaults=defaults)
         out.write(b"".join(orjson.dumps(i.to_dict()) + b"\n" for i in inds))
         out.flush()
         return Result(accepted=len(inds), rejected=len(errors), errors=errors)

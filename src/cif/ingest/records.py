@@ -20,7 +20,12 @@ MAX_EXTRA = 32
 
 
 class Shaper:
-    """Prepared once per feed, applied to every raw record."""
+    """Prepared once per feed, applied to every raw record.
+
+    The rule's plain defaults are not copied into each record: they travel with the
+    batch as ``defaults`` (the pipeline validates them once per batch). Only what
+    differs per line is in the record: its own fields, filled templates, extras.
+    """
 
     def __init__(self, rule: FeedRule) -> None:
         self.static: dict[str, Any] = {}
@@ -45,6 +50,9 @@ class Shaper:
                 self.extra_defaults[k] = v
         if rule.itype:
             self.static["itype"] = rule.itype
+        self.defaults: dict[str, Any] = dict(self.static)
+        if self.tags:
+            self.defaults["tags"] = self.tags
 
     def __call__(self, raw: dict[str, Any]) -> dict[str, Any]:
         rec: dict[str, Any] = {}
@@ -66,10 +74,8 @@ class Shaper:
             if mask and "/" not in ind:
                 ind = f"{ind}/{mask}"
             rec["indicator"] = ind
-        for k, v in self.static.items():
-            rec.setdefault(k, v)
         if self.templated:
-            ctx = {**extra, **rec}
+            ctx = {**self.static, **extra, **rec}
             for k, t in self.templated.items():
                 if k not in rec:
                     filled = render(t, ctx)
@@ -78,13 +84,6 @@ class Shaper:
                             rec[k] = filled
                         else:
                             extra[k] = filled
-        if self.tags:
-            own = rec.get("tags")
-            if own:
-                own = [t.strip() for t in own.split(",")] if isinstance(own, str) else list(own)
-                rec["tags"] = self.tags + own
-            else:
-                rec["tags"] = self.tags
         if extra:
             rec["extra"] = extra
         return rec

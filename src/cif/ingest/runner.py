@@ -27,8 +27,9 @@ from .rules import FeedRule
 
 log = logging.getLogger("cif.ingest")
 DEFAULT_BATCH = 5000
-# submit(batch) -> an object with accepted, rejected and errors (cif.pipeline.Result)
-Submit = Callable[[list[dict[str, Any]]], Any]
+# submit(batch, defaults) -> an object with accepted, rejected and errors (cif.pipeline.Result);
+# defaults are the rule's values for fields a record leaves empty.
+Submit = Callable[[list[dict[str, Any]], dict[str, Any]], Any]
 Progress = Callable[[str, int], None]
 _PARSE_ERRORS = (
     TooLarge,
@@ -49,9 +50,14 @@ def iter_records(
     *,
     limit: int | None = None,
     max_bytes: int = DEFAULT_MAX_DECOMPRESSED,
+    shape: Shaper | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Shaped records of a body file; bad lines are counted and sampled into ``stats``."""
-    shape = Shaper(rule)
+    """Shaped records of a body file; bad lines are counted and sampled into ``stats``.
+
+    The records hold only what each line says; the rule's defaults are
+    ``Shaper(rule).defaults``, which go with every batch to the pipeline.
+    """
+    shape = shape or Shaper(rule)
     limit = limit if limit is not None else rule.limit
     for item in get_parser(rule.parser)(path, rule, max_bytes):
         if isinstance(item, Bad):
@@ -96,12 +102,13 @@ def run_feed(
         if not got.changed and not force:
             rec.update(status="not_modified", last_success=now_iso(), error=None)
         else:
-            records = iter_records(rule, got.path, stats, limit=limit)
+            shape = Shaper(rule)
+            records = iter_records(rule, got.path, stats, limit=limit, shape=shape)
             while True:
                 batch = list(islice(records, batch_size))
                 if not batch:
                     break
-                res = submit(batch)
+                res = submit(batch, shape.defaults)
                 stats.accepted += res.accepted
                 stats.rejected += res.rejected
                 for e in res.errors[: max(0, 10 - len(stats.samples))]:

@@ -91,10 +91,10 @@ class FeedScheduler:
         }
         return feeds
 
-    def submit(self, batch: list[dict[str, Any]]) -> Any:
+    def submit(self, batch: list[dict[str, Any]], defaults: dict[str, Any]) -> Any:
         """One batch into the pipeline; serialized because feeds run concurrently."""
         with self._submit_lock:
-            return self.pipeline.submit(batch)
+            return self.pipeline.submit(batch, defaults=defaults)
 
     def run_feed_now(self, feed: FeedRule) -> dict[str, Any]:
         nxt = datetime.now(UTC) + timedelta(seconds=feed.interval)

@@ -132,8 +132,8 @@ class Pipeline:
     def submit(
         self,
         records: Iterable[Mapping[str, Any] | Indicator],
-        *,
         defaults: Mapping[str, Any] | None = None,
+        *,
         check: Callable[[Indicator], None] | None = None,
     ) -> Result:
         """Process records in batches; returns counts and per-item errors."""
