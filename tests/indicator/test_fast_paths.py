@@ -220,3 +220,10 @@ def test_escape_matches_the_character_loop() -> None:
         s = "".join(r.choice(parts) for _ in range(r.randint(1, 8)))
         for extra in ("/", "/?"):
             assert _escape(s, extra) == _escape_reference(s, extra), s
+
+
+def test_url_port_out_of_range_on_the_fast_path() -> None:
+    for port in ("0", "00000", "000080", "65536", "9" * 5000):
+        with pytest.raises(InvalidIndicator, match="is not a number from 1 to 65535"):
+            normalize(f"http://evil.com:{port}/x")
+    assert normalize("http://evil.com:65535/x").indicator == "http://evil.com:65535/x"

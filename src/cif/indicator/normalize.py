@@ -154,8 +154,8 @@ def _detect(s: str) -> Normalized:
                         except Bad:
                             m = None
                     if m is not None and port:
-                        p = int(port)
-                        if len(port) > 5 or not 0 < p < 65536:
+                        p = int(port) if len(port) <= 5 else 0
+                        if not 0 < p < 65536:
                             m = None
                         elif p != SCHEMES[scheme]:
                             if port[0] != "0" and path and "/." not in path and query != "" \
