@@ -9,7 +9,8 @@ health can say why.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+import socket
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -143,8 +144,59 @@ def guard_domain(name: str, *, subdomains: bool = True) -> str | None:
 # -- IP subtraction ----------------------------------------------------------------------
 
 
+def _prefix(value: str) -> tuple[int, int, int]:
+    """(first address as an integer, prefix length, address bits) of an address or network."""
+    addr, _, plen = value.partition("/")
+    if ":" in addr:
+        n, bits = int.from_bytes(socket.inet_pton(socket.AF_INET6, addr), "big"), 128
+    else:
+        n, bits = int.from_bytes(socket.inet_aton(addr), "big"), 32
+    p = int(plen) if plen else bits
+    return n & ~((1 << (bits - p)) - 1), p, bits
+
+
 def _split(network: str, holes: list[str], cap: int) -> list[str] | None:
-    """``network`` minus ``holes`` as few CIDRs, or None when more than ``cap`` pieces."""
+    """``network`` minus ``holes`` as few CIDRs, or None when more than ``cap`` pieces.
+
+    Integer arithmetic on the common case; the result is the one :func:`_split_slow`
+    gives (the canonical aligned blocks, ascending). When the holes could have made
+    more than ``cap`` pieces along the way, the slow version decides (it gives up on
+    the first step past ``cap``).
+    """
+    try:
+        start, plen, bits = _prefix(network)
+        hs = [_prefix(h) for h in holes]
+    except (OSError, ValueError):
+        return _split_slow(network, holes, cap)
+    if any(b != bits for _, _, b in hs) or sum(max(0, p - plen) for _, p, _ in hs) > cap:
+        return _split_slow(network, holes, cap)
+    spans = [(h, h + (1 << (bits - p)) - 1) for h, p, _ in hs]
+    out: list[tuple[int, int]] = []
+
+    def walk(n: int, p: int) -> None:
+        end = n + (1 << (bits - p)) - 1
+        inside = False
+        for lo, hi in spans:
+            if lo <= n and end <= hi:
+                return  # wholly in a hole
+            if lo <= end and n <= hi:
+                inside = True
+        if not inside:
+            out.append((n, p))
+            return
+        walk(n, p + 1)
+        walk(n + (1 << (bits - p - 1)), p + 1)
+
+    walk(start, plen)
+    if len(out) > cap:
+        return None
+    if bits == 32:
+        return [socket.inet_ntoa(n.to_bytes(4, "big")) + ("" if p == 32 else f"/{p}") for n, p in out]
+    return [str(ipaddress.IPv6Address(n)) + ("" if p == 128 else f"/{p}") for n, p in out]
+
+
+def _split_slow(network: str, holes: list[str], cap: int) -> list[str] | None:
+    """:func:`_split` with :mod:`ipaddress`, checking ``cap`` after every hole."""
     net = ipaddress.ip_network(network, strict=False)
     hole_nets = sorted(ipaddress.collapse_addresses(
         ipaddress.ip_network(h, strict=False) for h in holes))
@@ -261,8 +313,9 @@ def _subtract_fqdns(feed: Feed, items: list[Indicator], lists: list[Whitelist],
         site = False
         while True:
             for m in maps:
-                hit = m.get(n)
-                if hit is not None:
+                src = m.get(n)
+                if src is not None:
+                    hit = Entry(n, src)
                     break
             if hit is not None:
                 break
@@ -314,13 +367,23 @@ def _subtract_exact(feed: Feed, items: list[Indicator], lists: list[Whitelist]) 
 # -- entry point ---------------------------------------------------------------------------
 
 
+def whitelists_of(whitelist: Whitelist | Sequence[Whitelist] | None) -> list[Whitelist]:
+    """A whitelist argument (one, several or none) as a list."""
+    if whitelist is None:
+        return []
+    if isinstance(whitelist, Whitelist):
+        return [whitelist]
+    return [w for w in whitelist if w is not None]
+
+
 def build_feed(
     itype: str,
     indicators: Iterable[Indicator],
-    whitelist: Whitelist | None = None,
+    whitelist: Whitelist | Sequence[Whitelist] | None = None,
     options: FeedOptions | None = None,
 ) -> Feed:
-    """Build the ``itype`` feed from ``indicators`` minus guards and ``whitelist``.
+    """Build the ``itype`` feed from ``indicators`` minus guards and ``whitelist``
+    (one :class:`Whitelist` or several).
 
     Records of other itypes are ignored; records tagged ``whitelist`` are never fed
     and whitelist their value for this build.
@@ -359,7 +422,7 @@ def build_feed(
                                         f"confidence {ind.confidence:g} is below {cmin:g}"))
         else:
             fresh.append(ind)
-    lists = [w for w in (whitelist, extra) if w is not None and len(w)]
+    lists = [w for w in (*whitelists_of(whitelist), extra) if len(w)]
     if itype in _IP_FEEDS:
         _subtract_ip(feed, fresh, [guard_whitelist(), *lists], opts.max_split)
     elif itype in ("fqdn", "url"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from .builder import (
     build_feed,
     guard_domain,
     guard_whitelist,
+    whitelists_of,
 )
 from .whitelist import WHITELIST_TAG, Whitelist
 
@@ -57,7 +58,7 @@ def explain(
     value: str,
     itype: str,
     indicators: Iterable[Indicator],
-    whitelist: Whitelist | None = None,
+    whitelist: Whitelist | Sequence[Whitelist] | None = None,
     options: FeedOptions | None = None,
 ) -> Explanation:
     """Say whether ``value`` is in the ``itype`` feed built from these records, and why.
@@ -104,19 +105,18 @@ def explain(
 
 
 def _standing_entries(value: str, itype: str, records: list[Indicator],
-                      whitelist: Whitelist | None, options: FeedOptions | None) -> list[str]:
+                      whitelist: Whitelist | Sequence[Whitelist] | None,
+                      options: FeedOptions | None) -> list[str]:
     """Guards and entries that would keep ``value`` out even with no record at all."""
     extra = Whitelist()
     extra.add_indicators(r for r in records if WHITELIST_TAG in r.tags)
     found: list[str] = []
     if itype in ("ipv4", "ipv6"):
-        for wl in (guard_whitelist(), whitelist, extra):
-            if wl is not None and (e := wl.match_ip(value)) is not None:
+        for wl in (guard_whitelist(), *whitelists_of(whitelist), extra):
+            if (e := wl.match_ip(value)) is not None:
                 found.append(str(e))
         return found
-    for wl in (whitelist, extra):
-        if wl is None:
-            continue
+    for wl in (*whitelists_of(whitelist), extra):
         for e in (wl.match_url(value), wl.match_domain(value), wl.match_text(value)):
             if e is not None:
                 found.append(str(e))

@@ -22,9 +22,11 @@ from cif.formats import FormatError, media_type, render
 from cif.indicator import Indicator
 from cif.store import InvalidQuery, Query, Store
 from cif.store.query import MAX_LIMIT
+from cif.store.scan import ScanFilter, scan_values
 
 from .builder import DEFAULT_WINDOWS, FEED_ITYPES, Feed, FeedOptions, InvalidFeed, build_feed
 from .explain import Explanation, explain
+from .values import VALUE_FEEDS, VALUE_FORMATS, ValueFeed, build_values
 from .warninglist import load_warninglist_dir
 from .whitelist import WHITELIST_TAG, Whitelist
 
@@ -100,25 +102,44 @@ class FeedService:
         self._cache: OrderedDict[Any, tuple[int, float, RenderedFeed]] = OrderedDict()
         self._lock = threading.Lock()
         self._wl: tuple[Any, Whitelist] | None = None
+        self._folder_wl: tuple[Any, Whitelist] | None = None
+        self._wl_lock = threading.RLock()
+        self._building: dict[Any, threading.Lock] = {}
 
     # -- whitelist ---------------------------------------------------------------------
 
-    def whitelist(self) -> Whitelist:
+    def whitelist(self) -> list[Whitelist]:
         """Warninglists from the folder plus every indicator tagged whitelist, any group.
 
         A whitelist protects everyone, so it is not limited to the caller's groups.
-        Rebuilt only when the store or the folder changed.
+        Two parts, cached apart: the folder's lists (often millions of entries) are
+        reloaded only when a file in the folder changes; the indicators tagged
+        whitelist are read again when the store changed.
         """
-        key = (self.store.changes(), self._folder_signature())
-        cached = self._wl
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        wl = Whitelist()
-        if self.warninglist_dir is not None and self.warninglist_dir.is_dir():
-            load_warninglist_dir(self.warninglist_dir, wl)
-        wl.add_indicators(self._records(Query(tags=[WHITELIST_TAG])))
-        self._wl = (key, wl)
-        return wl
+        return [self._folder_whitelist(), self._tagged_whitelist()]
+
+    def _folder_whitelist(self) -> Whitelist:
+        sig = self._folder_signature()
+        with self._wl_lock:
+            cached = self._folder_wl
+            if cached is not None and cached[0] == sig:
+                return cached[1]
+            wl = Whitelist()
+            if self.warninglist_dir is not None and self.warninglist_dir.is_dir():
+                load_warninglist_dir(self.warninglist_dir, wl)
+            self._folder_wl = (sig, wl)
+            return wl
+
+    def _tagged_whitelist(self) -> Whitelist:
+        marker = self.store.changes()
+        with self._wl_lock:
+            cached = self._wl
+            if cached is not None and cached[0] == marker:
+                return cached[1]
+            wl = Whitelist()
+            wl.add_indicators(self._records(Query(tags=[WHITELIST_TAG])))
+            self._wl = (marker, wl)
+            return wl
 
     def _folder_signature(self) -> tuple[tuple[str, int, int], ...]:
         d = self.warninglist_dir
@@ -181,6 +202,28 @@ class FeedService:
             raise InvalidFeed(f"format {req.fmt!r}: not one of {', '.join(_format_names())}")
         key = (req, tuple(allowed_groups) if allowed_groups is not None else None,
                tuple(red_groups) if red_groups is not None else None)
+        hit = self._cached(key)
+        if hit is not None:
+            return hit
+        # One build per feed at a time: concurrent callers of a cold feed wait for it.
+        with self._lock:
+            gate = self._building.setdefault(key, threading.Lock())
+        with gate:
+            hit = self._cached(key)
+            if hit is not None:
+                return hit
+            marker = self.store.changes()
+            now = time.monotonic()
+            result = self._render(req, allowed_groups, red_groups)
+            with self._lock:
+                self._cache[key] = (marker, now, result)
+                self._cache.move_to_end(key)
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+                self._building.pop(key, None)
+        return result
+
+    def _cached(self, key: Any) -> RenderedFeed | None:
         marker = self.store.changes()
         now = time.monotonic()
         with self._lock:
@@ -188,21 +231,44 @@ class FeedService:
             if hit is not None and hit[0] == marker and now - hit[1] < self.ttl:
                 self._cache.move_to_end(key)
                 return hit[2]
-        feed = self.build(req, allowed_groups, red_groups)
+        return None
+
+    def _render(self, req: FeedRequest, allowed_groups: list[str] | None,
+                red_groups: list[str] | None) -> RenderedFeed:
+        lines: list[Any]
+        if req.fmt in VALUE_FORMATS and req.itype in VALUE_FEEDS and not req.limit:
+            vf = self.build_values(req, allowed_groups, red_groups)
+            lines, count, removed = vf.lines, len(vf.lines), vf.removed
+        else:
+            feed = self.build(req, allowed_groups, red_groups)
+            lines = sorted(feed.indicators, key=lambda i: i.indicator)
+            count, removed = len(feed.indicators), len(feed.removed)
         opts = dict(req.format_options)
         try:
-            out = render(req.fmt, sorted(feed.indicators, key=lambda i: i.indicator), **_typed(opts))
+            out = render(req.fmt, lines, **_typed(opts))
         except (FormatError, TypeError, ValueError) as e:
             raise InvalidFeed(str(e)) from None
         body = out.encode() if isinstance(out, str) else out
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        result = RenderedFeed(body, media_type(req.fmt), etag, len(feed.indicators), len(feed.removed))
-        with self._lock:
-            self._cache[key] = (marker, now, result)
-            self._cache.move_to_end(key)
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return result
+        return RenderedFeed(body, media_type(req.fmt), etag, count, removed)
+
+    def build_values(
+        self, req: FeedRequest, allowed_groups: list[str] | None = None,
+        red_groups: list[str] | None = None,
+    ) -> ValueFeed:
+        """The feed's lines for a value-only format: reads only the records' values."""
+        window = req.effective_window()
+        f = ScanFilter(
+            itypes=FEED_ITYPES[req.itype], tags=req.tags,
+            exclude_tags=tuple(sorted({*req.exclude_tags, WHITELIST_TAG})),
+            providers=req.providers, groups=req.groups, tlps=req.tlps,
+            confidence_min=req.confidence_min or None,
+            last_since=datetime.now(UTC) - window if window else None,
+            allowed_groups=tuple(allowed_groups) if allowed_groups is not None else None,
+            red_groups=tuple(red_groups) if red_groups is not None else None,
+        )
+        values, flagged = scan_values(self.store, f)
+        return build_values(req.itype, values, flagged, self.whitelist())
 
     def explain(
         self, value: str, req: FeedRequest, allowed_groups: list[str] | None = None,

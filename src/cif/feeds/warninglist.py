@@ -15,10 +15,11 @@ How each type applies:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+import orjson
 
 from .whitelist import InvalidWhitelistEntry, Whitelist
 
@@ -84,6 +85,13 @@ def load_warninglist(data: dict[str, object], wl: Whitelist, *, origin: str = ""
     if report.added + len(items) > MAX_ENTRIES:
         raise InvalidWarninglist(f"{where}: more than {MAX_ENTRIES} entries in all")
     source = f"warninglist:{name}"
+    if kind == "hostname":
+        added, bad = wl.add_domains((i.strip() if isinstance(i, str) else i for i in items), source)
+        report.added += added
+        for msg in bad:
+            report.note(f"{where}: {msg}")
+        report.lists += 1
+        return report
     add = {
         "cidr": wl.add_network,
         "hostname": wl.add_domain,
@@ -113,7 +121,7 @@ def load_warninglist_file(path: Path, wl: Whitelist, report: LoadReport | None =
     if size > MAX_FILE_BYTES:
         raise InvalidWarninglist(f"{path.name}: larger than {MAX_FILE_BYTES} bytes")
     try:
-        data = json.loads(path.read_bytes())
+        data = orjson.loads(path.read_bytes())
     except (OSError, ValueError) as e:
         raise InvalidWarninglist(f"{path.name}: not valid JSON ({e})") from None
     return load_warninglist(data, wl, origin=path.name, report=report)

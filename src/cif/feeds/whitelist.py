@@ -70,7 +70,9 @@ class Whitelist:
     def __init__(self) -> None:
         self._v4 = pytricia.PyTricia(32)
         self._v6 = pytricia.PyTricia(128)
-        self._domains: dict[str, Entry] = {}
+        # name -> source: no object per entry, so a million-name list loads fast;
+        # the Entry is made when a lookup hits.
+        self._domains: dict[str, str] = {}
         self._urls: dict[str, Entry] = {}
         self._substrings: list[Entry] = []
         self._regexes: list[tuple[re.Pattern[str], Entry]] = []
@@ -104,7 +106,33 @@ class Whitelist:
             name = name[1:]
         if not name or " " in name or "/" in name:
             raise InvalidWhitelistEntry(f"{name!r}: not a domain name")
-        self._domains.setdefault(name, Entry(name, source))
+        self._domains.setdefault(name, source)
+
+    def add_domains(self, names: Iterable[object], source: str) -> tuple[int, list[str]]:
+        """:meth:`add_domain` for many names at once; returns (added, bad entries' messages).
+
+        Names already in canonical form (lowercase, no trailing dot, no wildcard) take
+        one set probe each; the rest go through :meth:`add_domain`.
+        """
+        domains = self._domains
+        added = 0
+        bad: list[str] = []
+        for name in names:
+            if (isinstance(name, str) and name and name.islower() and name[0].isalnum()
+                    and name[-1].isalnum() and " " not in name and "/" not in name):
+                if name not in domains:
+                    domains[name] = source
+                added += 1
+                continue
+            if not isinstance(name, str) or not name.strip():
+                bad.append(f"{name!r}: not a non-empty string")
+                continue
+            try:
+                self.add_domain(name, source)
+                added += 1
+            except InvalidWhitelistEntry as e:
+                bad.append(str(e))
+        return added, bad
 
     def add_url(self, url: str, source: str) -> None:
         """Whitelist one url exactly (compared without its scheme)."""
@@ -186,9 +214,9 @@ class Whitelist:
         if not domains:
             return None
         for p in parents(name):
-            e = domains.get(p)
-            if e is not None:
-                return e
+            src = domains.get(p)
+            if src is not None:
+                return Entry(p, src)
         return None
 
     def match_url(self, url: str) -> Entry | None:
@@ -217,7 +245,8 @@ class Whitelist:
         for tree in (self._v4, self._v6):
             for k in tree:
                 yield tree.get(k)
-        yield from self._domains.values()
+        for name, src in self._domains.items():
+            yield Entry(name, src)
         yield from self._urls.values()
         yield from self._substrings
         for _, e in self._regexes:

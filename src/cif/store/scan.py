@@ -1,0 +1,235 @@
+"""Lean feed scans: the few columns a feed needs, as plain tuples, in one streaming query.
+
+``Store.search`` turns every row into a full :class:`~cif.indicator.Indicator`
+(JSON ``extra``, times, every context column) and pages with keyset cursors; a feed
+over a million records needs neither. :func:`scan` reads only
+
+    (id, indicator, itype, confidence, last_at, tags, provider, tlp, grp, flags)
+
+with ``last_at`` as integer microseconds since the epoch (``MIN_MICROS`` when
+unknown), ``tags`` and ``flags`` as tuples of strings, and applies the same filters
+as a :class:`Query` with the same fields would (itypes, providers, groups, TLPs, the
+caller's readable and red groups, confidence, the ``last_at`` window, tags wanted and
+tags excluded). The time and equality filters run in SQL; the tag filters run on the
+row's own tag list (no join), exactly.
+
+Both backends; the store's own per-thread connection is used when it has one, else a
+read connection is opened from ``store.url`` for the calling thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from .codec import MIN_MICROS, micros
+
+# Row layout of every scan.
+ID, INDICATOR, ITYPE, CONFIDENCE, LAST_AT, TAGS, PROVIDER, TLP, GRP, FLAGS = range(10)
+Row = tuple[int, str, str, float, int, tuple[str, ...], str, str, str, tuple[str, ...]]
+
+FETCH = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class ScanFilter:
+    """What a feed reads; empty sequences mean "any", ``None`` groups mean unrestricted."""
+
+    itypes: tuple[str, ...]
+    last_since: datetime | None = None
+    confidence_min: float | None = None
+    providers: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    tlps: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    exclude_tags: tuple[str, ...] = ()
+    allowed_groups: tuple[str, ...] | None = None
+    red_groups: tuple[str, ...] | None = None
+
+
+def _is_postgres(store: Any) -> bool:
+    return str(getattr(store, "url", "")).startswith(("postgresql://", "postgres://"))
+
+
+_own = threading.local()
+_own_lock = threading.Lock()
+_own_conns: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
+
+
+def _connection(store: Any) -> Any:
+    conn_of = getattr(store, "_conn", None)
+    if callable(conn_of):
+        return conn_of()
+    conns: dict[int, Any] = getattr(_own, "conns", None) or {}
+    _own.conns = conns
+    conn = conns.get(id(store))
+    if conn is not None:
+        return conn
+    url = str(store.url)
+    if _is_postgres(store):
+        import psycopg
+
+        conn = psycopg.connect(url, autocommit=True)
+        conn.execute("SET TIME ZONE 'UTC'")
+    else:
+        path = url.removeprefix("sqlite://")
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conns[id(store)] = conn
+    with _own_lock:
+        _own_conns.setdefault(store, []).append(conn)
+    return conn
+
+
+def _where(f: ScanFilter, ph: str, time: Any) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+
+    def any_of(col: str, values: Sequence[Any]) -> None:
+        if values:
+            where.append(f"{col} IN ({','.join([ph] * len(values))})")
+            params.extend(values)
+
+    any_of("itype", f.itypes)
+    any_of("provider", f.providers)
+    any_of("grp", f.groups)
+    any_of("tlp", f.tlps)
+    if f.allowed_groups is not None:
+        if not f.allowed_groups:
+            where.append("1 = 0")
+        else:
+            any_of("grp", f.allowed_groups)
+    if f.red_groups is not None:
+        if f.red_groups:
+            where.append(f"(tlp <> 'red' OR grp IN ({','.join([ph] * len(f.red_groups))}))")
+            params.extend(f.red_groups)
+        else:
+            where.append("tlp <> 'red'")
+    if f.confidence_min is not None:
+        where.append(f"confidence >= {ph}")
+        params.append(f.confidence_min)
+    if f.last_since is not None:
+        where.append(f"last_at >= {ph}")
+        params.append(time(f.last_since))
+    return (" WHERE " + " AND ".join(where)) if where else "", params
+
+
+_SQLITE_COLS = "id, indicator, itype, confidence, last_at, tags, provider, tlp, grp, flags"
+_PG_COLS = ("id, indicator, itype, confidence,"
+            " (extract(epoch FROM last_at) * 1000000)::bigint, tags, provider, tlp, grp, flags")
+
+
+def scan_batches(store: Any, f: ScanFilter, *, fetch: int = FETCH) -> Iterator[list[Row]]:
+    """Every matching row, in lists of up to ``fetch`` rows (no order promised)."""
+    if not f.itypes:
+        return
+    want = frozenset(f.tags)
+    drop = frozenset(f.exclude_tags)
+    conn = _connection(store)
+    if _is_postgres(store):
+        where, params = _where(f, "%s", lambda t: t)
+        cur = conn.execute(f"SELECT {_PG_COLS} FROM indicators{where}", params)
+        while True:
+            rows = cur.fetchmany(fetch)
+            if not rows:
+                return
+            out = []
+            for r in rows:
+                tags = tuple(r[5])
+                if (want and want.isdisjoint(tags)) or (drop and not drop.isdisjoint(tags)):
+                    continue
+                out.append((r[0], r[1], r[2], r[3], int(r[4]), tags, r[6], r[7], r[8], tuple(r[9])))
+            yield out
+    else:
+        # '+last_at': a feed window usually holds most of the table, where a scan in
+        # rowid order beats visiting the rows through the last_at index.
+        where, params = _where(f, "?", micros)
+        where = where.replace("last_at >=", "+last_at >=")
+        cur = conn.execute(f"SELECT {_SQLITE_COLS} FROM indicators{where}", params)
+        loads = orjson.loads
+        none: tuple[str, ...] = ()
+        while True:
+            rows = cur.fetchmany(fetch)
+            if not rows:
+                return
+            out = []
+            for r in rows:
+                tags = tuple(loads(r[5])) if r[5] else none
+                if (want and want.isdisjoint(tags)) or (drop and not drop.isdisjoint(tags)):
+                    continue
+                out.append((r[0], r[1], r[2], r[3], r[4], tags, r[6], r[7], r[8],
+                            tuple(loads(r[9])) if r[9] else none))
+            yield out
+
+
+def scan(store: Any, f: ScanFilter) -> Iterator[Row]:
+    """Every matching row as a tuple (see the module docstring for the layout)."""
+    for batch in scan_batches(store, f):
+        yield from batch
+
+
+def last_at_of(row: Row) -> datetime | None:
+    """The row's ``last_at`` as an aware time (None when unknown)."""
+    from .codec import from_micros
+
+    v = row[LAST_AT]
+    return None if v == MIN_MICROS else from_micros(v)
+
+
+def _tag_sql(f: ScanFilter, postgres: bool) -> tuple[str, list[Any]]:
+    """The tag filters in SQL: exact, and without a join for rows that cannot match."""
+    where: list[str] = []
+    params: list[Any] = []
+    if postgres:
+        if f.tags:
+            where.append("tags && %s::text[]")
+            params.append(sorted(set(f.tags)))
+        if f.exclude_tags:
+            where.append("NOT (tags && %s::text[])")
+            params.append(sorted(set(f.exclude_tags)))
+    else:
+        if f.tags:
+            marks = ",".join("?" * len(set(f.tags)))
+            where.append(f"id IN (SELECT indicator_id FROM indicator_tags WHERE tag IN ({marks}))")
+            params += sorted(set(f.tags))
+        for t in sorted(set(f.exclude_tags)):
+            # The JSON list holds the tag quoted; only then ask the tag index to be sure.
+            where.append("NOT (tags IS NOT NULL AND instr(tags, ?) > 0 AND EXISTS (SELECT 1 FROM"
+                         " indicator_tags WHERE tag = ? AND indicator_id = indicators.id))")
+            params += [orjson.dumps(t).decode(), t]
+    return " AND ".join(where), params
+
+
+def scan_values(store: Any, f: ScanFilter) -> tuple[list[str], set[str]]:
+    """Only the values: (values of unflagged records, values of flagged records).
+
+    Values repeat when several records hold them. For feeds whose output is the
+    values alone; one column read per record.
+    """
+    if not f.itypes:
+        return [], set()
+    pg = _is_postgres(store)
+    ph = "%s" if pg else "?"
+    where, params = _where(f, ph, (lambda t: t) if pg else micros)
+    if not pg:
+        where = where.replace("last_at >=", "+last_at >=")
+    tag_where, tag_params = _tag_sql(f, pg)
+    if tag_where:
+        where = (where + " AND " if where else " WHERE ") + tag_where
+        params += tag_params
+    conn = _connection(store)
+    unflagged = "flags = '{}'" if pg else "flags IS NULL"
+    flagged = "flags <> '{}'" if pg else "flags IS NOT NULL"
+    sep = " AND " if where else " WHERE "
+    rows = conn.execute(f"SELECT indicator FROM indicators{where}{sep}{unflagged}", params).fetchall()
+    values = [r[0] for r in rows]
+    del rows
+    bad = {r[0] for r in conn.execute(
+        f"SELECT indicator FROM indicators{where}{sep}{flagged}", params).fetchall()}
+    return values, bad
