@@ -117,3 +117,30 @@ class Client:
                 flush()
         flush()
         return total
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/webhooks")["webhooks"]  # type: ignore[no-any-return]
+
+    def webhook(self, webhook_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/webhooks/{webhook_id}")  # type: ignore[no-any-return]
+
+    def webhook_create(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The answer holds the webhook's secret, shown this once."""
+        return self._call("POST", "/webhooks", json=dict(body))  # type: ignore[no-any-return]
+
+    def webhook_update(self, webhook_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._call("PATCH", f"/webhooks/{webhook_id}", json=dict(body))  # type: ignore[no-any-return]
+
+    def webhook_delete(self, webhook_id: int) -> dict[str, Any]:
+        return self._call("DELETE", f"/webhooks/{webhook_id}")  # type: ignore[no-any-return]
+
+    def webhook_deliveries(
+        self, webhook_id: int, state: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": limit, **({"state": state} if state else {})}
+        r = self._call("GET", f"/webhooks/{webhook_id}/deliveries", params=params)
+        return r["deliveries"]  # type: ignore[no-any-return]
+
+    def webhook_retry(self, webhook_id: int, delivery_id: str) -> dict[str, Any]:
+        path = f"/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"
+        return self._call("POST", path)  # type: ignore[no-any-return]

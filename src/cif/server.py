@@ -34,6 +34,7 @@ from cif.pipeline import Pipeline
 from cif.runtime import Settings, ensure_admin_token
 from cif.score.predict import ProbabilityStage
 from cif.stream import start_realtime
+from cif.stream.webhooks import start_webhooks
 
 log = logging.getLogger("cif.server")
 ROLES = ("all", "api", "ingest", "stream")
@@ -67,6 +68,7 @@ class Options:
     zmq_curve_clients: Sequence[str] = ()
     config: dict[str, Any] = field(default_factory=dict)
     log_level: str = "info"
+    webhooks_allow_private: bool = False
 
 
 def load_config(path: str | Path | None) -> dict[str, Any]:
@@ -99,7 +101,7 @@ def run(settings: Settings, listen: Listen, opts: Options, *, say: Callable[[str
         raise ValueError(f"{opts.role!r}: the role must be one of {', '.join(ROLES)}")
     store = settings.open_store()
     stages: list[Any] = []
-    realtime = scheduler = None
+    realtime = scheduler = webhooks = app = None
     try:
         token = ensure_admin_token(store, settings.admin_token_path)
         if token:
@@ -108,11 +110,16 @@ def run(settings: Settings, listen: Listen, opts: Options, *, say: Callable[[str
             bus_url=opts.bus, zmq_url=opts.zmq, role=opts.role,
             curve_secret=opts.zmq_curve_secret, curve_clients=list(opts.zmq_curve_clients) or None,
         )
+        if opts.role in ("all", "stream"):  # the processes that hear the bus deliver webhooks
+            webhooks = start_webhooks(settings.store_url, realtime.bus,
+                                      allow_private=opts.webhooks_allow_private)
         stages = build_stages(opts.config)
         pipeline = Pipeline(store, realtime.bus, stages=stages)
         app = create_app(store, pipeline=pipeline, data_dir=settings.data_dir,
                          warninglist_dir=settings.data_dir / "warninglists")
         realtime.attach(app)
+        app.state.webhooks_allow_private = opts.webhooks_allow_private
+        app.state.outbox = webhooks.outbox if webhooks is not None else None
         if opts.fetch and opts.role in ("all", "ingest"):
             scheduler = FeedScheduler(pipeline, rule_files(settings.data_dir), settings.data_dir)
             scheduler.start()
@@ -127,6 +134,10 @@ def run(settings: Settings, listen: Listen, opts: Options, *, say: Callable[[str
             scheduler.stop()
         if realtime is not None:
             realtime.stop()
+        if webhooks is not None:  # after the bus has handed it its last batches
+            webhooks.stop()
+        elif app is not None and getattr(app.state, "outbox", None) is not None:
+            app.state.outbox.close()
         for stage in stages:
             close = getattr(stage, "close", None)
             if close is not None:

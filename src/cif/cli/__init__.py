@@ -12,6 +12,7 @@ from . import stream as _stream  # noqa: F401  (cif stream)
 from . import sync as _sync  # noqa: F401  (cif sync)
 from . import tokens as _tokens  # noqa: F401  (cif tokens ...)
 from . import up as _up  # noqa: F401  (cif up)
+from . import webhooks as _webhooks  # noqa: F401  (cif webhooks ...)
 from .app import app
 
 

@@ -26,6 +26,10 @@ def up(
     zmq_curve_client: Annotated[list[str] | None, typer.Option("--zmq-curve-client", help="Z85 public key of an allowed subscriber (repeat)")] = None,
     config: Annotated[str | None, typer.Option("--config", help="YAML with enrich: and probability: sections")] = None,
     log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    webhooks_allow_private: Annotated[bool, typer.Option(
+        "--webhooks-allow-private",
+        help="Let webhooks post to loopback, private and link-local addresses",
+    )] = False,
 ) -> None:
     """Run the platform in the foreground (HTTP API, streams, feeds) until Ctrl-C or SIGTERM."""
     try:
@@ -41,5 +45,6 @@ def up(
     opts = Options(
         fetch=not no_fetch, role=role, bus=bus, zmq=zmq, zmq_curve_secret=zmq_curve_secret,
         zmq_curve_clients=zmq_curve_client or (), config=cfg, log_level=log_level,
+        webhooks_allow_private=webhooks_allow_private,
     )
     run(Settings.resolve(data_dir, store), listen, opts, say=typer.echo)
