@@ -58,10 +58,9 @@ def build_values(itype: str, values: Iterable[str], flagged: Iterable[str],
     out = ValueFeed(itype)
     if itype in ("ipv4", "ipv6"):
         bad = set(flagged)
-        for v in bad:
-            if v in uniq:
-                del uniq[v]
-                out.removed += 1
+        for v in bad:  # flags are unioned when records merge: any flagged record drops it
+            uniq.pop(v, None)
+        out.removed += len(bad)
         _ips(out, uniq, [guard_whitelist(), *lists], max_split)
     elif itype == "fqdn":
         _names(out, uniq, lists, guard_top_site_subdomains)
@@ -109,7 +108,7 @@ def _ips(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], cap: i
         pieces = _split(v, [e.value for e in holes], cap)
         if pieces is not None:
             keep.extend(pieces)
-    out.removed = removed
+    out.removed += removed
     keep.sort()
     out.lines = [Line(v, cidr if "/" in v else base) for v in keep]
 
@@ -146,6 +145,6 @@ def _names(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], subs
             removed += 1
             continue
         keep.append(v)
-    out.removed = removed
+    out.removed += removed
     keep.sort()
     out.lines = [Line(v, "fqdn") for v in keep]
