@@ -9,7 +9,18 @@ from cif.store import Query
 from cif.store.codec import micros
 from cif.store.query import MAX_LIMIT
 from cif.store.scan import (
-    CONFIDENCE, FLAGS, GRP, ID, INDICATOR, ITYPE, LAST_AT, PROVIDER, TAGS, TLP, ScanFilter, scan,
+    CONFIDENCE,
+    FLAGS,
+    GRP,
+    ID,
+    INDICATOR,
+    ITYPE,
+    LAST_AT,
+    PROVIDER,
+    TAGS,
+    TLP,
+    ScanFilter,
+    scan,
     scan_values,
 )
 

@@ -103,13 +103,19 @@ class Feed:
 @lru_cache(maxsize=1)
 def guard_whitelist() -> Whitelist:
     """Reserved ranges, public resolvers and root servers as one always-on whitelist."""
-    wl = Whitelist()
+    return add_guards(Whitelist())
+
+
+def add_guards(wl: Whitelist) -> Whitelist:
+    """Add the built-in guard entries to ``wl`` (marked ``guarded``, so a build that
+    gets ``wl`` needs no separate lookup in :func:`guard_whitelist`)."""
     for net, why in RESERVED_RANGES:
         wl.add_network(net, f"guard:reserved:{why}")
     for ip in PUBLIC_RESOLVERS:
         wl.add_network(ip, "guard:public-resolver")
     for ip in ROOT_SERVERS:
         wl.add_network(ip, "guard:root-server")
+    wl.guarded = True
     return wl
 
 

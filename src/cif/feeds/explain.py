@@ -115,7 +115,7 @@ def _standing_entries(value: str, itype: str, records: list[Indicator],
         for wl in (guard_whitelist(), *whitelists_of(whitelist), extra):
             if (e := wl.match_ip(value)) is not None:
                 found.append(str(e))
-        return found
+        return list(dict.fromkeys(found))
     for wl in (*whitelists_of(whitelist), extra):
         for e in (wl.match_url(value), wl.match_domain(value), wl.match_text(value)):
             if e is not None:

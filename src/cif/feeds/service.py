@@ -24,7 +24,15 @@ from cif.store import InvalidQuery, Query, Store
 from cif.store.query import MAX_LIMIT
 from cif.store.scan import ScanFilter, scan_values
 
-from .builder import DEFAULT_WINDOWS, FEED_ITYPES, Feed, FeedOptions, InvalidFeed, build_feed
+from .builder import (
+    DEFAULT_WINDOWS,
+    FEED_ITYPES,
+    Feed,
+    FeedOptions,
+    InvalidFeed,
+    add_guards,
+    build_feed,
+)
 from .explain import Explanation, explain
 from .values import VALUE_FEEDS, VALUE_FORMATS, ValueFeed, build_values
 from .warninglist import load_warninglist_dir
@@ -124,7 +132,8 @@ class FeedService:
             cached = self._folder_wl
             if cached is not None and cached[0] == sig:
                 return cached[1]
-            wl = Whitelist()
+            # The guards go in first: one tree lookup per address covers both.
+            wl = add_guards(Whitelist())
             if self.warninglist_dir is not None and self.warninglist_dir.is_dir():
                 load_warninglist_dir(self.warninglist_dir, wl)
             self._folder_wl = (sig, wl)

@@ -61,7 +61,8 @@ def build_values(itype: str, values: Iterable[str], flagged: Iterable[str],
         for v in bad:  # flags are unioned when records merge: any flagged record drops it
             uniq.pop(v, None)
         out.removed += len(bad)
-        _ips(out, uniq, [guard_whitelist(), *lists], max_split)
+        guards = [] if any(w.guarded for w in lists) else [guard_whitelist()]
+        _ips(out, uniq, [*guards, *lists], max_split)
     elif itype == "fqdn":
         _names(out, uniq, lists, guard_top_site_subdomains)
     else:

@@ -77,6 +77,7 @@ class Whitelist:
         self._substrings: list[Entry] = []
         self._regexes: list[tuple[re.Pattern[str], Entry]] = []
         self._lock = threading.Lock()
+        self.guarded = False  # holds the built-in guard entries too (see builder.add_guards)
 
     def __len__(self) -> int:
         return (
