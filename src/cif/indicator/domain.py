@@ -33,7 +33,10 @@ _EMPTY: frozenset[str] = frozenset()
 _EXAMPLE_SLDS = ("example.com", "example.net", "example.org")
 
 
-_PLAIN = re.compile(r"[a-z0-9_]+(?:-+[a-z0-9_]+)*(?:\.[a-z0-9_]+(?:-+[a-z0-9_]+)*)+").fullmatch
+# Possessive quantifiers: no backtracking, so a long name that fails is refused quickly.
+_PLAIN = re.compile(
+    r"[a-z0-9_]++(?:-++[a-z0-9_]++)*+(?:\.[a-z0-9_]++(?:-++[a-z0-9_]++)*+)++"
+).fullmatch
 
 
 def fqdn(s: str) -> tuple[str, frozenset[str]]:
