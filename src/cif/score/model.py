@@ -52,6 +52,7 @@ class LexicalModel:
             "itype": self.itype,
             "feature_version": FEATURE_VERSION,
             "n_features": self.featurizer.n_features,
+            "layout": self.featurizer.layout,
             "threshold": self.threshold,
             "intercept": self.intercept,
             "card": self.card,
@@ -79,7 +80,10 @@ class LexicalModel:
                 f"{path}: made for feature version {meta.get('feature_version')}, "
                 f"this cif uses {FEATURE_VERSION}; retrain it"
             )
-        fz = Featurizer(int(meta["n_features"]), mean, scale)
+        try:
+            fz = Featurizer(int(meta["n_features"]), mean, scale, meta.get("layout", "v1"))
+        except ValueError as e:
+            raise ModelError(f"{path}: {e}; retrain it with this cif") from None
         if coef.shape != (fz.width,):
             raise ModelError(f"{path}: {coef.shape[0]} weights, expected {fz.width}")
         return cls(

@@ -26,6 +26,8 @@ from cif.indicator.psl import registered_domain
 from .features import DEFAULT_N_FEATURES, Featurizer
 from .model import ITYPES, LexicalModel
 
+# Names get the richer ``host`` features; urls keep the original layout.
+DEFAULT_LAYOUT = {"url": "v1", "fqdn": "host"}
 POSITIVE = {"1", "malicious", "bad", "true", "yes", "phishing", "malware", "blacklist"}
 NEGATIVE = {"0", "benign", "good", "false", "no", "whitelist", "clean"}
 
@@ -127,6 +129,7 @@ def train(
     seed: int = 7,
     n_features: int = DEFAULT_N_FEATURES,
     C: float = 4.0,
+    layout: str | None = None,
 ) -> TrainResult:
     """Fit on a site-grouped split and report held-out figures (values already canonical)."""
     if itype not in ITYPES:
@@ -143,7 +146,7 @@ def train(
     tr, te = _split(groups, test_size, seed)
     fit_i, val_i = _split(groups[tr], 0.2, seed + 1)
     fit_i, val_i = tr[fit_i], tr[val_i]
-    fz = Featurizer(n_features)
+    fz = Featurizer(n_features, layout=layout or DEFAULT_LAYOUT[itype])
     fz.fit_scaler(list(vals[fit_i]))
     clf = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=2000)
     clf.fit(fz.transform(list(vals[fit_i])), y[fit_i])
