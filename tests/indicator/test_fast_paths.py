@@ -227,3 +227,12 @@ def test_url_port_out_of_range_on_the_fast_path() -> None:
         with pytest.raises(InvalidIndicator, match="is not a number from 1 to 65535"):
             normalize(f"http://evil.com:{port}/x")
     assert normalize("http://evil.com:65535/x").indicator == "http://evil.com:65535/x"
+
+
+@pytest.mark.parametrize("value", ["1.2\x003.4", "1.2.3.4\x00", "::1\x00", "10.0.0.0/8\x00", "\x001.2.3.4"])
+def test_nul_bytes_are_invalid_indicators_not_crashes(value):
+    with pytest.raises(InvalidIndicator) as e:
+        normalize(value)
+    assert repr(value) in str(e.value)
+    [res] = normalize_many([value])
+    assert isinstance(res, InvalidIndicator)

@@ -55,6 +55,9 @@ _ALSO = {
 }
 
 
+_BAD_CHARS = "contains a NUL or other character no indicator can hold"
+
+
 def normalize(value: str, itype: str | None = None) -> Normalized:
     """Detect the itype of ``value`` (or check it against ``itype``) and canonicalize it.
 
@@ -69,6 +72,10 @@ def normalize(value: str, itype: str | None = None) -> Normalized:
         return _declared(value, itype)
     except Bad as e:
         err = e
+    except InvalidIndicator:
+        raise
+    except ValueError:  # the C address parsers refuse NUL bytes with a bare ValueError
+        raise InvalidIndicator(value, _BAD_CHARS) from None
     r = _retry(value, itype, err)
     if isinstance(r, InvalidIndicator):
         raise r
@@ -112,6 +119,10 @@ def normalize_many(
                 append(detect(v))
             except Bad as e:
                 append(_retry(v, None, e))
+            except InvalidIndicator as e:
+                append(e)
+            except ValueError:
+                append(InvalidIndicator(v, _BAD_CHARS))
         else:
             try:
                 append(normalize(v))
