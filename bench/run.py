@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["normalize", "store", "ingest", "feeds", "stream", "enrich"]
+ORDER = ["normalize", "store", "ingest", "feeds", "stream", "webhooks", "enrich"]
 
 
 def main(argv: list[str]) -> int:
