@@ -11,6 +11,7 @@ import pytest
 from cif.feeds import FeedOptions, Whitelist, build_feed
 from cif.feeds.builder import _split, _split_slow
 from cif.feeds.service import FeedRequest, FeedService
+from cif.feeds import values
 from cif.feeds.values import VALUE_FORMATS, build_values
 from cif.formats import render
 from cif.store import open_store
@@ -56,9 +57,11 @@ def _whitelist(rnd: random.Random) -> Whitelist:
     return wl
 
 
+@pytest.mark.parametrize("bulk", [0, 10**9])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("itype", ["ipv4", "fqdn", "md5"])
-def test_value_path_equals_full_build(seed, itype):
+def test_value_path_equals_full_build(seed, itype, bulk, monkeypatch):
+    monkeypatch.setattr(values, "BULK_MIN", bulk)  # addresses as arrays, and one by one
     rnd = random.Random(seed)
     recs = _records(rnd)
     wl = _whitelist(rnd)
@@ -76,6 +79,8 @@ def test_value_path_equals_full_build(seed, itype):
     assert [(x.indicator, x.itype) for x in vf.lines] == [
         (i.indicator, i.itype) for i in sorted(full.indicators, key=lambda i: i.indicator)]
     assert vf.removed == len(full.removed)
+    for wildcard in (False, True):
+        assert vf.plain(wildcard=wildcard) == render("plain", vf.lines, wildcard=wildcard)
     if itype != "md5":
         for fmt in VALUE_FORMATS - ({"ipset", "nftables"} if itype == "fqdn" else set()):
             if fmt == "suricata-dataset" and itype == "ipv4":

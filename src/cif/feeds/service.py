@@ -244,22 +244,28 @@ class FeedService:
 
     def _render(self, req: FeedRequest, allowed_groups: list[str] | None,
                 red_groups: list[str] | None) -> RenderedFeed:
-        lines: list[Any]
+        opts = _typed(dict(req.format_options))
         if req.fmt in VALUE_FORMATS and req.itype in VALUE_FEEDS and not req.limit:
             vf = self.build_values(req, allowed_groups, red_groups)
-            lines, count, removed = vf.lines, len(vf.lines), vf.removed
+            count, removed = len(vf), vf.removed
+            if req.fmt == "plain" and set(opts) <= {"wildcard"}:
+                out: str | bytes = vf.plain(wildcard=bool(opts.get("wildcard")))
+            else:
+                out = self._format(req.fmt, vf.lines, opts)
         else:
             feed = self.build(req, allowed_groups, red_groups)
-            lines = sorted(feed.indicators, key=lambda i: i.indicator)
             count, removed = len(feed.indicators), len(feed.removed)
-        opts = dict(req.format_options)
-        try:
-            out = render(req.fmt, lines, **_typed(opts))
-        except (FormatError, TypeError, ValueError) as e:
-            raise InvalidFeed(str(e)) from None
+            out = self._format(req.fmt, sorted(feed.indicators, key=lambda i: i.indicator), opts)
         body = out.encode() if isinstance(out, str) else out
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         return RenderedFeed(body, media_type(req.fmt), etag, count, removed)
+
+    @staticmethod
+    def _format(fmt: str, lines: list[Any], opts: dict[str, Any]) -> str | bytes:
+        try:
+            return render(fmt, lines, **opts)
+        except (FormatError, TypeError, ValueError) as e:
+            raise InvalidFeed(str(e)) from None
 
     def build_values(
         self, req: FeedRequest, allowed_groups: list[str] | None = None,

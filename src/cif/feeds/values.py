@@ -10,8 +10,13 @@ equals the full build's lines and its removal count.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from typing import Any
+
+import numpy as np
 
 from .builder import _split, guard_domain, guard_whitelist
 from .guards import top_sites
@@ -22,6 +27,9 @@ from .whitelist import Whitelist
 VALUE_FORMATS = frozenset({"plain", "ipset", "nftables", "rpz", "suricata-dataset"})
 # Feeds the value path builds (urls need the full rules of the url subtraction).
 VALUE_FEEDS = frozenset({"ipv4", "ipv6", "fqdn", "email", "md5", "sha1", "sha256", "sha512", "asn"})
+
+
+BULK_MIN = 1000  # plain IPv4 addresses from which whole-array range checks pay off
 
 
 class Line:
@@ -39,9 +47,29 @@ class Line:
 
 @dataclass(slots=True)
 class ValueFeed:
+    """The feed's values, sorted; :attr:`lines` makes the objects a format iterates."""
+
     itype: str
-    lines: list[Line] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
     removed: int = 0
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def lines(self) -> list[Line]:
+        if self.itype in ("ipv4", "ipv6"):
+            base, cidr = self.itype, f"{self.itype}_cidr"
+            return [Line(v, cidr if "/" in v else base) for v in self.values]
+        return [Line(v, self.itype) for v in self.values]
+
+    def plain(self, *, wildcard: bool = False) -> str:
+        """What the ``plain`` format makes of :attr:`lines` (unique lines, in order),
+        without the objects."""
+        uniq = dict.fromkeys(self.values)
+        if wildcard and self.itype == "fqdn":
+            uniq = dict.fromkeys(x for v in uniq for x in (v, "*." + v))
+        return "".join([v + "\n" for v in uniq])
 
 
 def build_values(itype: str, values: Iterable[str], flagged: Iterable[str],
@@ -73,7 +101,8 @@ def build_values(itype: str, values: Iterable[str], flagged: Iterable[str],
                 out.removed += 1
             else:
                 keep.append(v)
-        out.lines = [Line(v, itype) for v in sorted(keep)]
+        keep.sort()
+        out.values = keep
     return out
 
 
@@ -85,7 +114,15 @@ def _ips(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], cap: i
     gets = [t.get for t in trees]
     keep: list[str] = []
     removed = 0
-    for v in values:
+    todo: Iterable[str] = values
+    if not v6 and values:
+        addrs = [v for v in values if "/" not in v]
+        if len(addrs) >= BULK_MIN:
+            kept, rest = _v4_addresses(addrs, trees)
+            keep += kept
+            removed += len(addrs) - len(kept) - len(rest)
+            todo = [*rest, *(v for v in values if "/" in v)]
+    for v in todo:
         try:
             hit = False
             for get in gets:
@@ -111,7 +148,59 @@ def _ips(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], cap: i
             keep.extend(pieces)
     out.removed += removed
     keep.sort()
-    out.lines = [Line(v, cidr if "/" in v else base) for v in keep]
+    out.values = keep
+
+
+def _spans(tree: Any) -> tuple[Any, Any]:
+    """The IPv4 space a tree covers as sorted, merged [start, end] arrays (cached on
+    the tree's size: entries are only ever added)."""
+    cached = _SPANS.get(id(tree))
+    if cached is not None and cached[0] is tree and cached[1] == len(tree):
+        return cached[2]
+    starts, ends = [], []
+    for k in tree:
+        addr, _, plen = k.partition("/")
+        n = int.from_bytes(socket.inet_aton(addr), "big")
+        size = 1 << (32 - int(plen or 32))
+        starts.append(n & ~(size - 1))
+        ends.append((n & ~(size - 1)) + size - 1)
+    st = np.array(starts, dtype=np.int64)
+    en = np.array(ends, dtype=np.int64)
+    order = np.argsort(st, kind="stable")
+    st, en = st[order], en[order]
+    if len(st):
+        # Merge overlapping and nested ranges: an address is covered iff it falls in one.
+        run_end = np.maximum.accumulate(en)
+        new = np.empty(len(st), dtype=bool)
+        new[0] = True
+        new[1:] = st[1:] > run_end[:-1] + 1
+        idx = np.flatnonzero(new)
+        st = st[idx]
+        en = np.maximum.reduceat(en, idx)
+    while len(_SPANS) >= 8:
+        del _SPANS[next(iter(_SPANS))]
+    _SPANS[id(tree)] = (tree, len(tree), (st, en))
+    return st, en
+
+
+_SPANS: dict[int, tuple[Any, int, tuple[Any, Any]]] = {}
+
+
+def _v4_addresses(addrs: list[str], trees: list[Any]) -> tuple[list[str], list[str]]:
+    """(addresses no tree covers, values to check one by one) for plain IPv4 addresses."""
+    try:
+        nums = np.fromiter((int.from_bytes(socket.inet_aton(v), "big") for v in addrs),
+                           dtype=np.int64, count=len(addrs))
+    except OSError:
+        return [], addrs
+    covered = np.zeros(len(addrs), dtype=bool)
+    for tree in trees:
+        st, en = _spans(tree)
+        if not len(st):
+            continue
+        i = np.searchsorted(st, nums, side="right") - 1
+        covered |= (i >= 0) & (nums <= en[np.maximum(i, 0)])
+    return list(compress(addrs, (~covered).tolist())), []
 
 
 def _names(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], subs: bool) -> None:
@@ -148,4 +237,4 @@ def _names(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], subs
         keep.append(v)
     out.removed += removed
     keep.sort()
-    out.lines = [Line(v, "fqdn") for v in keep]
+    out.values = keep
