@@ -17,7 +17,7 @@ assert CURRENT == PG_CURRENT, "both backends keep the same schema version"
 from .conftest import T0, ind
 
 OLD_ROWS = [ind("old.example", "fqdn", tags={"legacy"}), ind("a.old.example", "fqdn"),
-            ind("203.0.113.0/24", "ipv4_cidr")]
+            ind("203.0.113.0/24", "ipv4_cidr"), ind("http://old.example/x", "url")]
 
 
 def _fill_v1(store) -> None:  # type: ignore[no-untyped-def]
@@ -26,7 +26,7 @@ def _fill_v1(store) -> None:  # type: ignore[no-untyped-def]
 
     if isinstance(store, SQLiteStore):
         conn = sqlite3.connect(store.path)
-        rows = [sqlite._row(r, i + 1)[:-1] for i, r in enumerate(OLD_ROWS)]
+        rows = [sqlite._row(r, i + 1, 0)[:-2] for i, r in enumerate(OLD_ROWS)]
         cols = sqlite.COLUMNS.removesuffix(", rdomain")
         conn.executemany(f"INSERT INTO indicators ({cols}) VALUES ({','.join('?' * len(rows[0]))})", rows)
         conn.execute("INSERT INTO indicator_tags VALUES ('legacy', 1)")
@@ -56,6 +56,10 @@ def test_old_database_is_migrated(store_url: str) -> None:
         assert [i.indicator for i in store.search(Query(q="203.0.113.9")).items] == ["203.0.113.0/24"]
         assert {i.indicator for i in store.search(Query(tags=["legacy"])).items} == {"old.example"}
         assert store.search(Query(q="old.example", limit=10)).items[-1].first_at == T0
+        assert [i.indicator for i in store.search(Query(q="http://old.example/x")).items] == [
+            "http://old.example/x"]
+        again_old = store.upsert([ind("old.example", "fqdn"), ind("http://old.example/x", "url")])
+        assert (again_old.inserted, again_old.updated) == (0, 2)
         store.upsert([ind("new.old.example", "fqdn")])
         assert len(store.search(Query(q="old.example")).items) == 3
     finally:

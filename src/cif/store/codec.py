@@ -10,6 +10,7 @@ so "a domain and its subdomains" is one index range.
 from __future__ import annotations
 
 import base64
+import hashlib
 import ipaddress
 import socket
 from dataclasses import dataclass
@@ -105,6 +106,16 @@ def containing_starts(start: bytes, plen: int, *, v4: bool) -> list[bytes]:
             seen.add(m)
             out.append(m.to_bytes(16, "big"))
     return out
+
+
+def indicator_hash(value: str) -> int:
+    """A signed 64-bit hash of an indicator value: SQLite's compact lookup key.
+
+    Stable across processes and versions (BLAKE2b, not Python's ``hash``). Not
+    unique: lookups on it always compare the value itself too.
+    """
+    digest = hashlib.blake2b(value.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def rdomain(fqdn: str) -> str:

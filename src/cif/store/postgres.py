@@ -143,6 +143,9 @@ class _Dialect:
     def tags_none(self, tags: list[str]) -> tuple[str, list[Any]]:
         return "NOT (tags && %s::text[])", [tags]
 
+    def exact(self, value: str) -> tuple[str, list[Any]]:
+        return "indicator = %s", [value]
+
 
 _DIALECT = _Dialect()
 

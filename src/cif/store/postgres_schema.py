@@ -98,7 +98,14 @@ def _v3(conn: psycopg.Connection) -> None:
     conn.execute("CREATE SEQUENCE cif_changes")
 
 
-MIGRATIONS: list[tuple[int, Callable[[psycopg.Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
+def _v4(conn: psycopg.Connection) -> None:
+    """Nothing to change: SQLite's v4 swaps its unique text key for a hashed one, while
+    PostgreSQL keeps the unique (indicator, provider, grp) index its ON CONFLICT needs.
+    The step exists so both backends share one version number."""
+
+
+MIGRATIONS: list[tuple[int, Callable[[psycopg.Connection], None]]] = [
+    (1, _v1), (2, _v2), (3, _v3), (4, _v4)]
 CURRENT = MIGRATIONS[-1][0]
 _LOCK_ID = 0x63696673  # advisory lock taken while migrating
 

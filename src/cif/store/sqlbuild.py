@@ -1,6 +1,6 @@
 """Turn a Query into one indexed SELECT; the backends differ only through a Dialect.
 
-Every shape is meant to be answered from an index: ``q`` through the unique key,
+Every shape is meant to be answered from an index: ``q`` through the indicator's key index,
 the IP range index or the reversed-domain index; no ``q`` through the index of
 the sort field (walked in order, so LIMIT stops early), tags through the tag index.
 """
@@ -28,6 +28,8 @@ class Dialect(Protocol):
     def tags_any(self, tags: list[str]) -> tuple[str, list[Any]]: ...
 
     def tags_none(self, tags: list[str]) -> tuple[str, list[Any]]: ...
+
+    def exact(self, value: str) -> tuple[str, list[Any]]: ...  # indicator = value, on an index
 
 
 @dataclass(slots=True)
@@ -66,8 +68,9 @@ def build(query: Query, d: Dialect, columns: str) -> Select:
             where.append(f"rdomain >= {ph} AND rdomain < {ph}")
             params += [plan.lo, plan.hi]
         else:
-            where.append(f"indicator = {ph}")
-            params.append(plan.value)
+            sql, p = d.exact(plan.value)
+            where.append(sql)
+            params += p
 
     def any_of(col: str, values: list[Any]) -> None:
         if values:

@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import compress
+from operator import is_not
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from .codec import (
     encode_cursor,
     fold_batch,
     from_micros,
+    indicator_hash,
     load_set,
     merge,
     micros,
@@ -50,8 +53,10 @@ COLUMNS = (
     " reported_at, count, description, reference, asn, asn_desc, cc, rdata, portlist, protocol,"
     " parent, extra, flags, tags, ip_start, ip_end, plen, rdomain"
 )
-_NCOLS = COLUMNS.count(",") + 1
-_INSERT = f"INSERT INTO indicators ({COLUMNS}) VALUES ({','.join('?' * _NCOLS)})"
+# Written on insert: every read column plus the hashed lookup key (schema v4).
+_INSERT_COLS = (*(c.strip() for c in COLUMNS.split(",")), "ihash")
+_NONES = (None,) * len(_INSERT_COLS)
+_INSERTS: dict[tuple[bool, ...], str] = {}
 _UPDATE = (
     "UPDATE indicators SET itype=?, tlp=?, confidence=?, probability=?, first_at=?, last_at=?,"
     " reported_at=?, count=?, description=?, reference=?, asn=?, asn_desc=?, cc=?, rdata=?,"
@@ -61,7 +66,8 @@ _TOKEN_COLS = ("id, username, token_hash, can_read, can_write, is_admin, groups,
                " expires_at, revoked, created_at, last_used_at")
 
 
-def _row(ind: Indicator, id_: int) -> tuple[Any, ...]:
+def _row(ind: Indicator, id_: int, ihash: int) -> tuple[Any, ...]:
+    """The values of ``_INSERT_COLS`` for a new record."""
     s, e, p, rd = derived_keys(ind)
     prob = ind.probability
     return (
@@ -70,8 +76,21 @@ def _row(ind: Indicator, id_: int) -> tuple[Any, ...]:
         micros(ind.first_at), micros(ind.last_at), micros(ind.reported_at), ind.count,
         ind.description, ind.reference, ind.asn, ind.asn_desc, ind.cc, ind.rdata, ind.portlist,
         ind.protocol, ind.parent, dump_json(ind.extra) if ind.extra else None,
-        dump_set(ind.flags), dump_set(ind.tags), s, e, p, rd,
+        dump_set(ind.flags), dump_set(ind.tags),
+        # bytearray, not bytes: the sqlite3 module binds it directly, without the
+        # adapter lookup it makes for every bytes or None parameter.
+        None if s is None else bytearray(s), None if e is None else bytearray(e), p, rd, ihash,
     )
+
+
+def _insert_sql(mask: tuple[bool, ...]) -> str:
+    """INSERT naming only the columns ``mask`` marks as set (the others stay NULL)."""
+    sql = _INSERTS.get(mask)
+    if sql is None:
+        cols = list(compress(_INSERT_COLS, mask))
+        sql = f"INSERT INTO indicators ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})"
+        _INSERTS[mask] = sql
+    return sql
 
 
 def _update_row(ind: Indicator) -> tuple[Any, ...]:
@@ -116,6 +135,9 @@ class _Dialect:
         marks = ",".join("?" * len(tags))
         return (f"NOT EXISTS (SELECT 1 FROM indicator_tags WHERE tag IN ({marks})"
                 " AND indicator_id = indicators.id)", list(tags))
+
+    def exact(self, value: str) -> tuple[str, list[Any]]:
+        return "ihash = ? AND indicator = ?", [indicator_hash(value), value]
 
 
 _DIALECT = _Dialect()
@@ -174,27 +196,44 @@ class SQLiteStore:
         merged, owners = fold_batch(batch)
         if not merged:
             return UpsertResult()
-        values = list({k[0] for k in merged})
+        hashes: dict[str, int] = {}
+        for k in merged:
+            if k[0] not in hashes:
+                hashes[k[0]] = indicator_hash(k[0])
+        wanted = list(set(hashes.values()))
+        # Hash order: the new entries of the key index go in in index order.
+        keys = sorted(merged, key=lambda k: hashes[k[0]])
         with self._write() as conn:
             existing: dict[tuple[str, str, str], tuple[Any, ...]] = {}
-            marks = ",".join("?" * len(values))
-            for r in conn.execute(f"SELECT {COLUMNS} FROM indicators WHERE indicator IN ({marks})",
-                                  values):
+            marks = ",".join("?" * len(wanted))
+            for r in conn.execute(f"SELECT {COLUMNS} FROM indicators WHERE ihash IN ({marks})",
+                                  wanted):
                 k = (r[1], r[3], r[4])
-                if k in merged:
+                if k in merged:  # the same hash, but is it the same key?
                     existing[k] = r
             next_id = (conn.execute("SELECT max(id) FROM indicators").fetchone()[0] or 0) + 1
-            inserts: list[tuple[Any, ...]] = []
+            # New rows grouped by which columns they set: NULLs are left out of the
+            # INSERT rather than bound one by one (binding None is slow in sqlite3).
+            inserts: dict[tuple[bool, ...], list[tuple[Any, ...]]] = {}
+            n_new = 0
             updates: list[tuple[Any, ...]] = []
             tag_rows: list[tuple[str, int]] = []
             ids: dict[tuple[str, str, str], int] = {}
-            for k, ind in sorted(merged.items()):  # key order: index pages touched in order
+            for k in keys:
+                ind = merged[k]
                 row = existing.get(k)
                 if row is None:
                     rid = next_id
                     next_id += 1
-                    inserts.append(_row(ind, rid))
-                    tag_rows.extend((t, rid) for t in ind.tags)
+                    new = _row(ind, rid, hashes[k[0]])
+                    mask = tuple(map(is_not, new, _NONES))
+                    group = inserts.get(mask)
+                    if group is None:
+                        inserts[mask] = group = []
+                    group.append(tuple(compress(new, mask)))
+                    n_new += 1
+                    for t in ind.tags:
+                        tag_rows.append((t, rid))
                 else:
                     stored = _indicator(row)
                     rid = row[0]
@@ -202,8 +241,8 @@ class SQLiteStore:
                     updates.append(_update_row(merge(stored, ind)))
                     tag_rows.extend((t, rid) for t in new_tags)
                 ids[k] = rid
-            if inserts:
-                conn.executemany(_INSERT, inserts)
+            for mask, rows in inserts.items():
+                conn.executemany(_insert_sql(mask), rows)
             if updates:
                 conn.executemany(_UPDATE, updates)
             if tag_rows:
@@ -213,7 +252,7 @@ class SQLiteStore:
         for k, objs in owners.items():
             for o in objs:
                 o.id = ids[k]
-        return UpsertResult(inserted=len(inserts), updated=len(updates))
+        return UpsertResult(inserted=n_new, updated=len(updates))
 
     def search(self, query: Query) -> Page:
         sel = build(query, _DIALECT, COLUMNS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from .codec import rdomain
+from .codec import indicator_hash, rdomain
 
 V1 = """
 CREATE TABLE indicators (
@@ -97,7 +97,23 @@ def _v3(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO meta (key, value) VALUES ('changes', 0)")
 
 
-MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
+def _v4(conn: sqlite3.Connection) -> None:
+    """A compact lookup key: a 64-bit hash of the indicator value on an integer index.
+
+    It replaces the unique text index on (indicator, provider, grp), the widest and
+    slowest index to insert into. The key stays unique because every writer looks
+    the batch's keys up and inserts under the same write lock (``BEGIN IMMEDIATE``).
+    """
+    conn.execute("ALTER TABLE indicators ADD COLUMN ihash INTEGER")
+    rows = conn.execute("SELECT id, indicator FROM indicators").fetchall()
+    conn.executemany("UPDATE indicators SET ihash = ? WHERE id = ?",
+                     [(indicator_hash(v), i) for i, v in rows])
+    conn.execute("CREATE INDEX indicators_ihash ON indicators (ihash)")
+    conn.execute("DROP INDEX indicators_key")
+
+
+MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
+    (1, _v1), (2, _v2), (3, _v3), (4, _v4)]
 CURRENT = MIGRATIONS[-1][0]
 
 
