@@ -179,21 +179,23 @@ def _split(network: str, holes: list[str], cap: int) -> list[str] | None:
     spans = [(h, h + (1 << (bits - p)) - 1) for h, p, _ in hs]
     out: list[tuple[int, int]] = []
 
-    def walk(n: int, p: int) -> None:
+    def walk(n: int, p: int, near: list[tuple[int, int]]) -> None:
+        if len(out) > cap:
+            return  # the answer is None already
         end = n + (1 << (bits - p)) - 1
-        inside = False
-        for lo, hi in spans:
+        inside = []
+        for lo, hi in near:
             if lo <= n and end <= hi:
                 return  # wholly in a hole
             if lo <= end and n <= hi:
-                inside = True
+                inside.append((lo, hi))
         if not inside:
             out.append((n, p))
             return
-        walk(n, p + 1)
-        walk(n + (1 << (bits - p - 1)), p + 1)
+        walk(n, p + 1, inside)
+        walk(n + (1 << (bits - p - 1)), p + 1, inside)
 
-    walk(start, plen)
+    walk(start, plen, spans)
     if len(out) > cap:
         return None
     if bits == 32:

@@ -115,13 +115,15 @@ def _ips(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], cap: i
     keep: list[str] = []
     removed = 0
     todo: Iterable[str] = values
-    if not v6 and values:
+    if not v6 and len(values) >= BULK_MIN:
         addrs = [v for v in values if "/" not in v]
-        if len(addrs) >= BULK_MIN:
-            kept, rest = _v4_addresses(addrs, trees)
-            keep += kept
-            removed += len(addrs) - len(kept) - len(rest)
-            todo = [*rest, *(v for v in values if "/" in v)]
+        kept, rest = _v4_addresses(addrs, trees)
+        keep += kept
+        removed += len(addrs) - len(kept) - len(rest)
+        nets = [v for v in values if "/" in v]
+        clear, near = _v4_networks(nets, trees)
+        keep += clear
+        todo = [*rest, *near]
     for v in todo:
         try:
             hit = False
@@ -203,10 +205,54 @@ def _v4_addresses(addrs: list[str], trees: list[Any]) -> tuple[list[str], list[s
     return list(compress(addrs, (~covered).tolist())), []
 
 
+_SITE: Any = object()  # marks a top site in the merged name map
+_MERGED: dict[tuple[tuple[int, int], ...], tuple[list[Any], dict[str, Any]]] = {}
+
+
+def _name_map(maps: list[dict[str, str]], sites: frozenset[str]) -> dict[str, Any]:
+    """Whitelisted names (-> source) and top sites (-> a marker) in one dict: one probe
+    per label."""
+    key = (*((id(m), len(m)) for m in maps), (id(sites), len(sites)))
+    hit = _MERGED.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], [*maps, sites], strict=True)):
+        return hit[1]
+    merged = dict.fromkeys(sites, _SITE)
+    for m in maps:
+        merged.update(m)  # a whitelisted name wins over a top site of the same name
+    while len(_MERGED) >= 4:
+        del _MERGED[next(iter(_MERGED))]
+    _MERGED[key] = ([*maps, sites], merged)
+    return merged
+
+
+def _v4_networks(nets: list[str], trees: list[Any]) -> tuple[list[str], list[str]]:
+    """(networks no whitelist entry touches, networks to check one by one)."""
+    try:
+        lo = np.empty(len(nets), dtype=np.int64)
+        hi = np.empty(len(nets), dtype=np.int64)
+        for k, v in enumerate(nets):
+            addr, _, plen = v.partition("/")
+            size = 1 << (32 - int(plen))
+            n = int.from_bytes(socket.inet_aton(addr), "big") & ~(size - 1)
+            lo[k], hi[k] = n, n + size - 1
+    except (OSError, ValueError):
+        return [], nets
+    touched = np.zeros(len(nets), dtype=bool)
+    for tree in trees:
+        st, en = _spans(tree)
+        if not len(st):
+            continue
+        i = np.searchsorted(st, hi, side="right") - 1  # the last range starting in or before
+        touched |= (i >= 0) & (en[np.maximum(i, 0)] >= lo)
+    flags = touched.tolist()
+    return [v for v, t in zip(nets, flags, strict=True) if not t], list(compress(nets, flags))
+
+
 def _names(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], subs: bool) -> None:
     maps = [wl._domains for wl in lists if wl._domains]
     texts = [wl for wl in lists if wl._substrings or wl._regexes]
     sites = top_sites()
+    get = _name_map(maps, sites).get
     keep: list[str] = []
     removed = 0
     for v in values:
@@ -214,13 +260,11 @@ def _names(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], subs
         hit = False
         site = False
         while True:
-            for m in maps:
-                if n in m:
+            src = get(n)
+            if src is not None:
+                if src is not _SITE:
                     hit = True
                     break
-            if hit:
-                break
-            if n in sites:
                 site = True
             i = n.find(".")
             if i < 0:
