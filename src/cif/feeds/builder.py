@@ -176,26 +176,21 @@ def _split(network: str, holes: list[str], cap: int) -> list[str] | None:
         return _split_slow(network, holes, cap)
     if any(b != bits for _, _, b in hs) or sum(max(0, p - plen) for _, p, _ in hs) > cap:
         return _split_slow(network, holes, cap)
-    spans = [(h, h + (1 << (bits - p)) - 1) for h, p, _ in hs]
+    end = start + (1 << (bits - plen)) - 1
+    spans = sorted((max(h, start), min(h + (1 << (bits - p)) - 1, end)) for h, p, _ in hs)
     out: list[tuple[int, int]] = []
-
-    def walk(n: int, p: int, near: list[tuple[int, int]]) -> None:
-        if len(out) > cap:
-            return  # the answer is None already
-        end = n + (1 << (bits - p)) - 1
-        inside = []
-        for lo, hi in near:
-            if lo <= n and end <= hi:
-                return  # wholly in a hole
-            if lo <= end and n <= hi:
-                inside.append((lo, hi))
-        if not inside:
-            out.append((n, p))
-            return
-        walk(n, p + 1, inside)
-        walk(n + (1 << (bits - p - 1)), p + 1, inside)
-
-    walk(start, plen, spans)
+    at = start  # first address not yet covered by a piece or a hole
+    for lo, hi in [*spans, (end + 1, end + 1)]:
+        if hi < at or lo > end + 1:
+            continue
+        # The gap [at, lo - 1] as the fewest aligned blocks, lowest first.
+        while at < lo and len(out) <= cap:
+            size = at & -at if at else 1 << bits
+            while at + size - 1 > lo - 1:
+                size >>= 1
+            out.append((at, bits - size.bit_length() + 1))
+            at += size
+        at = max(at, hi + 1)
     if len(out) > cap:
         return None
     if bits == 32:
