@@ -158,3 +158,14 @@ def test_folder_whitelist_survives_store_changes(tmp_path, monkeypatch):
         assert any(w.match_ip("45.1.0.10") for w in wls)
     finally:
         store.close()
+
+
+def test_split_piece_equal_to_a_stored_value_is_printed_once():
+    wl = Whitelist()
+    wl.add_network("45.9.9.128/25", "wl")
+    recs = [ind("45.9.9.0/24", "ipv4_cidr"), ind("45.9.9.0/25", "ipv4_cidr"), ind("45.9.8.1", "ipv4")]
+    vf = build_values("ipv4", [r.indicator for r in recs], set(), [wl])
+    full = build_feed("ipv4", recs, wl, FeedOptions(now=NOW))
+    assert [x.indicator for x in vf.lines] == sorted(i.indicator for i in full.indicators)
+    assert not vf.unique
+    assert vf.plain() == render("plain", vf.lines) == "45.9.8.1\n45.9.9.0/25\n"

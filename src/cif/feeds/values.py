@@ -52,6 +52,7 @@ class ValueFeed:
     itype: str
     values: list[str] = field(default_factory=list)
     removed: int = 0
+    unique: bool = True  # False when split pieces may repeat a value
 
     def __len__(self) -> int:
         return len(self.values)
@@ -66,6 +67,8 @@ class ValueFeed:
     def plain(self, *, wildcard: bool = False) -> str:
         """What the ``plain`` format makes of :attr:`lines` (unique lines, in order),
         without the objects."""
+        if self.unique and not (wildcard and self.itype == "fqdn"):
+            return "\n".join(self.values) + "\n" if self.values else ""
         uniq = dict.fromkeys(self.values)
         if wildcard and self.itype == "fqdn":
             uniq = dict.fromkeys(x for v in uniq for x in (v, "*." + v))
@@ -114,6 +117,7 @@ def _ips(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], cap: i
     gets = [t.get for t in trees]
     keep: list[str] = []
     removed = 0
+    added: list[str] = []
     todo: Iterable[str] = values
     if not v6 and len(values) >= BULK_MIN:
         addrs = [v for v in values if "/" not in v]
@@ -146,9 +150,13 @@ def _ips(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], cap: i
             continue
         removed += 1
         pieces = _split(v, [e.value for e in holes], cap)
-        if pieces is not None:
+        if pieces:
             keep.extend(pieces)
+            added.extend(pieces)
     out.removed += removed
+    if added:
+        # A piece may repeat a stored value or another network's piece.
+        out.unique = len(set(added)) == len(added) and not any(p in values for p in added)
     keep.sort()
     out.values = keep
 
@@ -191,8 +199,7 @@ _SPANS: dict[int, tuple[Any, int, tuple[Any, Any]]] = {}
 def _v4_addresses(addrs: list[str], trees: list[Any]) -> tuple[list[str], list[str]]:
     """(addresses no tree covers, values to check one by one) for plain IPv4 addresses."""
     try:
-        nums = np.fromiter((int.from_bytes(socket.inet_aton(v), "big") for v in addrs),
-                           dtype=np.int64, count=len(addrs))
+        nums = np.frombuffer(b"".join(map(socket.inet_aton, addrs)), dtype=">u4").astype(np.int64)
     except OSError:
         return [], addrs
     covered = np.zeros(len(addrs), dtype=bool)

@@ -224,12 +224,12 @@ def scan_values(store: Any, f: ScanFilter) -> tuple[list[str], set[str]]:
         where = (where + " AND " if where else " WHERE ") + tag_where
         params += tag_params
     conn = _connection(store)
-    unflagged = "flags = '{}'" if pg else "flags IS NULL"
+    # One pass: the flag test rides along instead of a second scan for flagged rows.
     flagged = "flags <> '{}'" if pg else "flags IS NOT NULL"
-    sep = " AND " if where else " WHERE "
-    rows = conn.execute(f"SELECT indicator FROM indicators{where}{sep}{unflagged}", params).fetchall()
-    values = [r[0] for r in rows]
-    del rows
-    bad = {r[0] for r in conn.execute(
-        f"SELECT indicator FROM indicators{where}{sep}{flagged}", params).fetchall()}
+    rows = conn.execute(f"SELECT indicator, {flagged} FROM indicators{where}", params).fetchall()
+    bad = {v for v, f in rows if f}
+    if bad:
+        values = [v for v, f in rows if not f]
+    else:
+        values = [r[0] for r in rows]
     return values, bad
