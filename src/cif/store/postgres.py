@@ -96,8 +96,10 @@ ON CONFLICT (indicator, provider, grp) DO UPDATE SET
     tags = ARRAY(SELECT DISTINCT t FROM unnest(i.tags || EXCLUDED.tags) AS t ORDER BY t)
 RETURNING id, (xmax = 0) AS inserted, indicator, provider, grp
 """
-_TOKEN_COLS = ("id, username, token_hash, can_read, can_write, is_admin, groups, itypes,"
-               " expires_at, revoked, created_at, last_used_at")
+# Column names, not a password:
+_TOKEN_COLS = (
+    "id, username, token_hash, can_read, can_write, is_admin, groups, itypes,"  # noqa: S105
+    " expires_at, revoked, created_at, last_used_at")
 
 
 def _stage_row(ind: Indicator) -> tuple[Any, ...]:
@@ -261,8 +263,9 @@ class PostgresStore:
 
     def changes(self) -> int:
         """A number that grows with every committed upsert (any process): cache validators."""
-        row = self._conn().execute("SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM cif_changes").fetchone()
-        return int(row[0])
+        row = self._conn().execute(
+            "SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM cif_changes").fetchone()
+        return int(row[0]) if row else 0
 
     def stats(self, groups: list[str] | None = None, *, days: int = 30) -> dict[str, Any]:
         """Counts by itype, tag, provider and reported day (the last ``days``)."""
@@ -270,25 +273,34 @@ class PostgresStore:
         cond, params = "", []
         if groups is not None:
             cond, params = " WHERE grp = ANY(%s)", [list(groups)]
-        day_cond = (cond + " AND" if cond else " WHERE") + " reported_at >= now() - make_interval(days => %s)"
+        day_cond = ((cond + " AND" if cond else " WHERE")
+                    + " reported_at >= now() - make_interval(days => %s)")
+        total = conn.execute(f"SELECT count(*) FROM indicators{cond}", params).fetchone()
+
+        def counts(sql: str, args: list[Any]) -> dict[Any, int]:
+            return dict(conn.execute(sql, args).fetchall())
+
         return {
-            "total": conn.execute(f"SELECT count(*) FROM indicators{cond}", params).fetchone()[0],
-            "itype": dict(conn.execute(f"SELECT itype, count(*) FROM indicators{cond} GROUP BY itype", params).fetchall()),
-            "provider": dict(conn.execute(f"SELECT provider, count(*) FROM indicators{cond} GROUP BY provider", params).fetchall()),
-            "tag": dict(conn.execute(f"SELECT t, count(*) FROM indicators, unnest(tags) AS t{cond} GROUP BY t", params).fetchall()),
-            "day": dict(conn.execute(
+            "total": total[0] if total else 0,
+            "itype": counts(f"SELECT itype, count(*) FROM indicators{cond} GROUP BY itype", params),
+            "provider": counts(
+                f"SELECT provider, count(*) FROM indicators{cond} GROUP BY provider", params),
+            "tag": counts(
+                f"SELECT t, count(*) FROM indicators, unnest(tags) AS t{cond} GROUP BY t", params),
+            "day": counts(
                 "SELECT to_char(reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d, count(*)"
-                f" FROM indicators{day_cond} GROUP BY d ORDER BY d", [*params, int(days)]).fetchall()),
+                f" FROM indicators{day_cond} GROUP BY d ORDER BY d", [*params, int(days)]),
         }
 
     def log_search(self, username: str, query: str, results: int) -> None:
-        self._conn().execute("INSERT INTO search_log (username, query, results, at) VALUES (%s, %s, %s, now())",
-                             (username, query, int(results)))
+        self._conn().execute(
+            "INSERT INTO search_log (username, query, results, at) VALUES (%s, %s, %s, now())",
+            (username, query, int(results)))
 
     def search_log(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._conn().execute(
-            "SELECT username, query, results, at FROM search_log ORDER BY at DESC, id DESC LIMIT %s",
-            (int(limit),)).fetchall()
+            "SELECT username, query, results, at FROM search_log"
+            " ORDER BY at DESC, id DESC LIMIT %s", (int(limit),)).fetchall()
         return [{"username": u, "query": q, "results": n, "at": _utc(a)} for u, q, n, a in rows]
 
     def token_update(self, id: int, **changes: Any) -> TokenRecord | None:

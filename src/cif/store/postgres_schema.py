@@ -83,7 +83,8 @@ def _v2(conn: psycopg.Connection) -> None:
     with conn.cursor() as cur:
         cur.executemany("UPDATE indicators SET rdomain = %s WHERE id = %s",
                         [(rdomain(v), i) for i, v in rows])
-    conn.execute("CREATE INDEX indicators_rdomain ON indicators (rdomain) WHERE rdomain IS NOT NULL")
+    conn.execute(
+        "CREATE INDEX indicators_rdomain ON indicators (rdomain) WHERE rdomain IS NOT NULL")
 
 
 def _v3(conn: psycopg.Connection) -> None:

@@ -6,7 +6,7 @@ backend turns it into indexed SQL.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -82,9 +82,10 @@ class Query:
         qy.providers = [p.lower() for p in get("provider")]
         qy.groups = [g.lower() for g in get("group")]
         qy.cc = [c.upper() for c in get("cc")]
-        qy.confidence_min = _num(get, "confidence_min") if get("confidence_min") else _num(get, "confidence")
+        qy.confidence_min = _num(get, "confidence_min" if get("confidence_min") else "confidence")
         qy.confidence_max = _num(get, "confidence_max")
-        qy.probability_min = _num(get, "probability_min") if get("probability_min") else _num(get, "probability")
+        qy.probability_min = _num(
+            get, "probability_min" if get("probability_min") else "probability")
         qy.probability_max = _num(get, "probability_max")
         days, hours = _num(get, "days", lo=0, hi=36500), _num(get, "hours", lo=0, hi=876000)
         if days is not None or hours is not None:
@@ -97,7 +98,8 @@ class Query:
         qy.descending = sort.startswith("-")
         qy.sort = sort.lstrip("-+")
         if qy.sort not in SORT_FIELDS:
-            raise InvalidQuery(f"sort {sort!r}: not one of {', '.join(SORT_FIELDS)} (prefix - for descending)")
+            raise InvalidQuery(f"sort {sort!r}: not one of {', '.join(SORT_FIELDS)}"
+                               " (prefix - for descending)")
         limit = _num(get, "limit", lo=1, hi=MAX_LIMIT)
         qy.limit = int(limit) if limit is not None else DEFAULT_LIMIT
         cur = get("cursor")
@@ -105,7 +107,10 @@ class Query:
         return qy
 
 
-def _getter(params: Mapping[str, Any]):  # type: ignore[no-untyped-def]
+Getter = Callable[[str], list[str]]
+
+
+def _getter(params: Mapping[str, Any]) -> Getter:
     def get(name: str) -> list[str]:
         if hasattr(params, "getlist"):
             raw = params.getlist(name)
@@ -122,7 +127,7 @@ def _getter(params: Mapping[str, Any]):  # type: ignore[no-untyped-def]
     return get
 
 
-def _num(get, name: str, lo: float = 0, hi: float = 100) -> float | None:  # type: ignore[no-untyped-def]
+def _num(get: Getter, name: str, lo: float = 0, hi: float = 100) -> float | None:
     v = get(name)
     if not v:
         return None
@@ -135,7 +140,7 @@ def _num(get, name: str, lo: float = 0, hi: float = 100) -> float | None:  # typ
     return f
 
 
-def _time(get, name: str) -> datetime | None:  # type: ignore[no-untyped-def]
+def _time(get: Getter, name: str) -> datetime | None:
     v = get(name)
     if not v:
         return None

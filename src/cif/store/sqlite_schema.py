@@ -84,7 +84,8 @@ def _v2(conn: sqlite3.Connection) -> None:
     rows = conn.execute("SELECT id, indicator FROM indicators WHERE itype = 'fqdn'").fetchall()
     conn.executemany("UPDATE indicators SET rdomain = ? WHERE id = ?",
                      [(rdomain(v), i) for i, v in rows])
-    conn.execute("CREATE INDEX indicators_rdomain ON indicators (rdomain) WHERE rdomain IS NOT NULL")
+    conn.execute(
+        "CREATE INDEX indicators_rdomain ON indicators (rdomain) WHERE rdomain IS NOT NULL")
 
 
 def _v3(conn: sqlite3.Connection) -> None:

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-TOKEN_PREFIX = "cif_"
+TOKEN_PREFIX = "cif_"  # noqa: S105 - the marker every token starts with, not a secret
 
 
 def new_token() -> str:
