@@ -107,3 +107,9 @@ def test_no_itypes_reads_nothing(store):
     _seed(store, 20)
     assert list(scan(store, ScanFilter(itypes=()))) == []
     assert scan_values(store, ScanFilter(itypes=())) == ([], set())
+
+
+def test_scan_values_with_a_line_break_in_a_value(store):
+    store.upsert([ind("ab\ncd", "md5"), ind("abcd", "md5"), ind("ef", "md5", flags={"x"})])
+    values, flagged = scan_values(store, ScanFilter(itypes=("md5",)))
+    assert sorted(values) == ["ab\ncd", "abcd"] and flagged == {"ef"}

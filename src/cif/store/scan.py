@@ -224,12 +224,24 @@ def scan_values(store: Any, f: ScanFilter) -> tuple[list[str], set[str]]:
         where = (where + " AND " if where else " WHERE ") + tag_where
         params += tag_params
     conn = _connection(store)
-    # One pass: the flag test rides along instead of a second scan for flagged rows.
-    flagged = "flags <> '{}'" if pg else "flags IS NOT NULL"
-    rows = conn.execute(f"SELECT indicator, {flagged} FROM indicators{where}", params).fetchall()
-    bad = {v for v, f in rows if f}
-    if bad:
-        values = [v for v, f in rows if not f]
+    # One pass, one result row: the values joined by the database (no row objects),
+    # the flag test riding along, and the counts to check the split against.
+    if pg:
+        sql = ("SELECT string_agg(indicator, E'\\n') FILTER (WHERE flags = '{}'),"
+               " count(*) FILTER (WHERE flags = '{}'),"
+               " string_agg(indicator, E'\\n') FILTER (WHERE flags <> '{}'),"
+               f" count(*) FILTER (WHERE flags <> '{{}}') FROM indicators{where}")
     else:
-        values = [r[0] for r in rows]
-    return values, bad
+        sql = ("SELECT group_concat(CASE WHEN flags IS NULL THEN indicator END, char(10)),"
+               " count(CASE WHEN flags IS NULL THEN 1 END),"
+               " group_concat(CASE WHEN flags IS NOT NULL THEN indicator END, char(10)),"
+               f" count(flags) FROM indicators{where}")
+    good, n_good, bad, n_bad = conn.execute(sql, params).fetchone()
+    values = good.split("\n") if good else []
+    flagged = set(bad.split("\n")) if bad else set()
+    if len(values) == n_good and (not n_bad or len(bad.split("\n")) == n_bad):
+        return values, flagged
+    # A value holding a line break (no canonical one of a value-only feed does): by rows.
+    test = "flags <> '{}'" if pg else "flags IS NOT NULL"
+    rows = conn.execute(f"SELECT indicator, {test} FROM indicators{where}", params).fetchall()
+    return [v for v, f in rows if not f], {v for v, f in rows if f}
