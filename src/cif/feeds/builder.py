@@ -164,33 +164,51 @@ def _prefix(value: str) -> tuple[int, int, int]:
 def _split(network: str, holes: list[str], cap: int) -> list[str] | None:
     """``network`` minus ``holes`` as few CIDRs, or None when more than ``cap`` pieces.
 
-    Integer arithmetic on the common case; the result is the one :func:`_split_slow`
-    gives (the canonical aligned blocks, ascending). When the holes could have made
-    more than ``cap`` pieces along the way, the slow version decides (it gives up on
-    the first step past ``cap``).
+    Integer arithmetic; the same answer as :func:`_split_slow` (the canonical aligned
+    blocks, ascending; None as soon as subtracting the collapsed holes one at a time,
+    lowest first, passes ``cap`` pieces).
     """
     try:
         start, plen, bits = _prefix(network)
         hs = [_prefix(h) for h in holes]
     except (OSError, ValueError):
         return _split_slow(network, holes, cap)
-    if any(b != bits for _, _, b in hs) or sum(max(0, p - plen) for _, p, _ in hs) > cap:
+    if any(b != bits for _, _, b in hs):
         return _split_slow(network, holes, cap)
     end = start + (1 << (bits - plen)) - 1
-    spans = sorted((max(h, start), min(h + (1 << (bits - p)) - 1, end)) for h, p, _ in hs)
+    # The holes as collapse_addresses gives them: nested ones dropped, buddies merged.
+    blocks: list[tuple[int, int]] = []  # (first address, prefix length)
+    for h, p in sorted((h, p) for h, p, _ in hs if start <= h <= end and p >= plen):
+        if blocks and h <= blocks[-1][0] + (1 << (bits - blocks[-1][1])) - 1:
+            continue  # inside the previous block
+        blocks.append((h, p))
+        while len(blocks) > 1:
+            (h1, p1), (h2, p2) = blocks[-2], blocks[-1]
+            size = 1 << (bits - p1)
+            if p1 != p2 or h2 != h1 + size or h1 & (2 * size - 1):
+                break
+            blocks[-2:] = [(h1, p1 - 1)]
     out: list[tuple[int, int]] = []
     at = start  # first address not yet covered by a piece or a hole
-    for lo, hi in [*spans, (end + 1, end + 1)]:
-        if hi < at or lo > end + 1:
-            continue
+    for lo, p in blocks:
         # The gap [at, lo - 1] as the fewest aligned blocks, lowest first.
-        while at < lo and len(out) <= cap:
+        while at < lo:
             size = at & -at if at else 1 << bits
             while at + size - 1 > lo - 1:
                 size >>= 1
             out.append((at, bits - size.bit_length() + 1))
             at += size
-        at = max(at, hi + 1)
+        at = lo + (1 << (bits - p))
+        # Where the one-hole-at-a-time subtraction stands now: these pieces plus the
+        # rest of the network as aligned blocks (one per set bit of its size).
+        if len(out) + (end + 1 - at).bit_count() > cap:
+            return None
+    while at <= end:
+        size = at & -at if at else 1 << bits
+        while at + size - 1 > end:
+            size >>= 1
+        out.append((at, bits - size.bit_length() + 1))
+        at += size
     if len(out) > cap:
         return None
     if bits == 32:
