@@ -85,12 +85,12 @@ def build_values(itype: str, values: Iterable[str], flagged: Iterable[str],
     of ``values`` and in one of ``whitelists``.
     """
     lists = [w for w in whitelists if w is not None and len(w)]
-    uniq = dict.fromkeys(values)
+    uniq = set(values)  # order does not matter: the lines are sorted at the end
     out = ValueFeed(itype)
     if itype in ("ipv4", "ipv6"):
         bad = set(flagged)
         for v in bad:  # flags are unioned when records merge: any flagged record drops it
-            uniq.pop(v, None)
+            uniq.discard(v)
         out.removed += len(bad)
         guards = [] if any(w.guarded for w in lists) else [guard_whitelist()]
         _ips(out, uniq, [*guards, *lists], max_split)
@@ -109,7 +109,7 @@ def build_values(itype: str, values: Iterable[str], flagged: Iterable[str],
     return out
 
 
-def _ips(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], cap: int) -> None:
+def _ips(out: ValueFeed, values: set[str], lists: list[Whitelist], cap: int) -> None:
     v6 = out.itype == "ipv6"
     base, cidr = ("ipv6", "ipv6_cidr") if v6 else ("ipv4", "ipv4_cidr")
     full = "/128" if v6 else "/32"
@@ -255,7 +255,7 @@ def _v4_networks(nets: list[str], trees: list[Any]) -> tuple[list[str], list[str
     return [v for v, t in zip(nets, flags, strict=True) if not t], list(compress(nets, flags))
 
 
-def _names(out: ValueFeed, values: dict[str, None], lists: list[Whitelist], subs: bool) -> None:
+def _names(out: ValueFeed, values: set[str], lists: list[Whitelist], subs: bool) -> None:
     maps = [wl._domains for wl in lists if wl._domains]
     texts = [wl for wl in lists if wl._substrings or wl._regexes]
     sites = top_sites()
