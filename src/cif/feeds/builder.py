@@ -175,10 +175,17 @@ def _split(network: str, holes: list[str], cap: int) -> list[str] | None:
         return _split_slow(network, holes, cap)
     if any(b != bits for _, _, b in hs):
         return _split_slow(network, holes, cap)
+    out = split_blocks(start, plen, bits, [(h, p) for h, p, _ in hs], cap)
+    return None if out is None else format_blocks(out, bits)
+
+
+def split_blocks(start: int, plen: int, bits: int, hs: list[tuple[int, int]],
+                 cap: int) -> list[tuple[int, int]] | None:
+    """:func:`_split` on integers: (first address, prefix length) of network and holes."""
     end = start + (1 << (bits - plen)) - 1
     # The holes as collapse_addresses gives them: nested ones dropped, buddies merged.
     blocks: list[tuple[int, int]] = []  # (first address, prefix length)
-    for h, p in sorted((h, p) for h, p, _ in hs if start <= h <= end and p >= plen):
+    for h, p in sorted((h, p) for h, p in hs if start <= h <= end and p >= plen):
         if blocks and h <= blocks[-1][0] + (1 << (bits - blocks[-1][1])) - 1:
             continue  # inside the previous block
         blocks.append((h, p))
@@ -211,6 +218,11 @@ def _split(network: str, holes: list[str], cap: int) -> list[str] | None:
         at += size
     if len(out) > cap:
         return None
+    return out
+
+
+def format_blocks(out: list[tuple[int, int]], bits: int) -> list[str]:
+    """Blocks as feed values: a whole-length block as a bare address."""
     if bits == 32:
         return [socket.inet_ntoa(n.to_bytes(4, "big")) + ("" if p == 32 else f"/{p}") for n, p in out]
     return [str(ipaddress.IPv6Address(n)) + ("" if p == 128 else f"/{p}") for n, p in out]

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .builder import _split, guard_domain, guard_whitelist
+from .builder import _split, format_blocks, guard_domain, guard_whitelist, split_blocks
 from .guards import top_sites
 from .suffix import is_public_suffix_fast
 from .whitelist import Whitelist
@@ -125,9 +125,16 @@ def _ips(out: ValueFeed, values: set[str], lists: list[Whitelist], cap: int) -> 
         keep += kept
         removed += len(addrs) - len(kept) - len(rest)
         nets = [v for v in values if "/" in v]
-        clear, near = _v4_networks(nets, trees)
-        keep += clear
-        todo = [*rest, *near]
+        done = _v4_networks(nets, trees, cap)
+        if done is None:
+            todo = [*rest, *nets]
+        else:
+            clear, dropped, pieces = done
+            keep += clear
+            keep += pieces
+            added += pieces
+            removed += dropped
+            todo = rest
     for v in todo:
         try:
             hit = False
@@ -164,7 +171,7 @@ def _ips(out: ValueFeed, values: set[str], lists: list[Whitelist], cap: int) -> 
 def _spans(tree: Any) -> tuple[Any, Any]:
     """The IPv4 space a tree covers as sorted, merged [start, end] arrays (cached on
     the tree's size: entries are only ever added)."""
-    cached = _SPANS.get(id(tree))
+    cached: Any = _SPANS.get(id(tree))
     if cached is not None and cached[0] is tree and cached[1] == len(tree):
         return cached[2]
     starts, ends = [], []
@@ -178,6 +185,7 @@ def _spans(tree: Any) -> tuple[Any, Any]:
     en = np.array(ends, dtype=np.int64)
     order = np.argsort(st, kind="stable")
     st, en = st[order], en[order]
+    raw = (st, 32 - np.log2(en - st + 1).round().astype(np.int64))  # entries: start, prefix
     if len(st):
         # Merge overlapping and nested ranges: an address is covered iff it falls in one.
         run_end = np.maximum.accumulate(en)
@@ -189,11 +197,17 @@ def _spans(tree: Any) -> tuple[Any, Any]:
         en = np.maximum.reduceat(en, idx)
     while len(_SPANS) >= 8:
         del _SPANS[next(iter(_SPANS))]
-    _SPANS[id(tree)] = (tree, len(tree), (st, en))
+    _SPANS[id(tree)] = (tree, len(tree), (st, en), raw)
     return st, en
 
 
-_SPANS: dict[int, tuple[Any, int, tuple[Any, Any]]] = {}
+def _entries(tree: Any) -> tuple[Any, Any]:
+    """The tree's IPv4 entries as (first addresses, prefix lengths) arrays sorted by address."""
+    _spans(tree)
+    return _SPANS[id(tree)][3]  # type: ignore[no-any-return]
+
+
+_SPANS: dict[int, tuple[Any, ...]] = {}
 
 
 def _v4_addresses(addrs: list[str], trees: list[Any]) -> tuple[list[str], list[str]]:
@@ -232,27 +246,62 @@ def _name_map(maps: list[dict[str, str]], sites: frozenset[str]) -> dict[str, An
     return merged
 
 
-def _v4_networks(nets: list[str], trees: list[Any]) -> tuple[list[str], list[str]]:
-    """(networks no whitelist entry touches, networks to check one by one)."""
+def _v4_networks(nets: list[str], trees: list[Any],
+                 cap: int) -> tuple[list[str], int, list[str]] | None:
+    """IPv4 networks against the trees' ranges, as arrays: (networks kept whole, how
+    many were removed, the pieces of split ones); None when a value does not parse.
+
+    A network inside whitelisted space is removed (whether one entry or several
+    adjacent ones cover it, the full build leaves no line and counts one removal);
+    one that merely touches entries is split around the entries inside it.
+    """
     try:
         lo = np.empty(len(nets), dtype=np.int64)
-        hi = np.empty(len(nets), dtype=np.int64)
+        plen = np.empty(len(nets), dtype=np.int64)
         for k, v in enumerate(nets):
-            addr, _, plen = v.partition("/")
-            size = 1 << (32 - int(plen))
-            n = int.from_bytes(socket.inet_aton(addr), "big") & ~(size - 1)
-            lo[k], hi[k] = n, n + size - 1
+            addr, _, p = v.partition("/")
+            lo[k] = int.from_bytes(socket.inet_aton(addr), "big")
+            plen[k] = int(p)
     except (OSError, ValueError):
-        return [], nets
+        return None
+    if len(nets) and (plen.min() < 0 or plen.max() > 32):
+        return None
+    size = np.left_shift(np.int64(1), 32 - plen)
+    lo &= ~(size - 1)
+    hi = lo + size - 1
     touched = np.zeros(len(nets), dtype=bool)
+    covered = np.zeros(len(nets), dtype=bool)
     for tree in trees:
         st, en = _spans(tree)
         if not len(st):
             continue
         i = np.searchsorted(st, hi, side="right") - 1  # the last range starting in or before
-        touched |= (i >= 0) & (en[np.maximum(i, 0)] >= lo)
-    flags = touched.tolist()
-    return [v for v, t in zip(nets, flags, strict=True) if not t], list(compress(nets, flags))
+        j = np.maximum(i, 0)
+        touched |= (i >= 0) & (en[j] >= lo)
+        covered |= (i >= 0) & (st[j] <= lo) & (en[j] >= hi)
+    keep = list(compress(nets, (~touched).tolist()))
+    removed = int(covered.sum())
+    near = np.flatnonzero(touched & ~covered)
+    nlo, nhi, nplen = lo[near], hi[near], plen[near].tolist()
+    holes: list[list[tuple[int, int]]] = [[] for _ in range(len(near))]
+    for tree in trees:
+        est, epl = _entries(tree)
+        if not len(est):
+            continue
+        a = np.searchsorted(est, nlo, side="left").tolist()
+        b = np.searchsorted(est, nhi, side="right").tolist()
+        starts, plens = est.tolist(), epl.tolist()
+        for k in range(len(near)):
+            for x in range(a[k], b[k]):
+                if plens[x] > nplen[k]:
+                    holes[k].append((starts[x], plens[x]))
+    pieces: list[str] = []
+    for k, n in enumerate(nlo.tolist()):
+        removed += 1  # split, or dropped when it takes more than cap pieces
+        blocks = split_blocks(n, nplen[k], 32, holes[k], cap)
+        if blocks:
+            pieces += format_blocks(blocks, 32)
+    return keep, removed, pieces
 
 
 def _names(out: ValueFeed, values: set[str], lists: list[Whitelist], subs: bool) -> None:
