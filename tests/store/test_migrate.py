@@ -26,8 +26,12 @@ def _fill_v1(store) -> None:  # type: ignore[no-untyped-def]
 
     if isinstance(store, SQLiteStore):
         conn = sqlite3.connect(store.path)
-        rows = [sqlite._row(r, i + 1, 0)[:-2] for i, r in enumerate(OLD_ROWS)]
         cols = sqlite.COLUMNS.removesuffix(", rdomain")
+        rows = []
+        for i, r in enumerate(OLD_ROWS):
+            mask, values = sqlite._insert_row(r, i + 1, 0)
+            named = dict(zip(sqlite._insert_cols(mask), values))
+            rows.append(tuple(named.get(c) for c in cols.split(", ")))
         conn.executemany(f"INSERT INTO indicators ({cols}) VALUES ({','.join('?' * len(rows[0]))})", rows)
         conn.execute("INSERT INTO indicator_tags VALUES ('legacy', 1)")
         conn.commit()

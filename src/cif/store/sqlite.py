@@ -55,9 +55,15 @@ COLUMNS = (
     " reported_at, count, description, reference, asn, asn_desc, cc, rdata, portlist, protocol,"
     " parent, extra, flags, tags, ip_start, ip_end, plen, rdomain"
 )
-# Written on insert: every read column plus the hashed lookup key (schema v4).
-_INSERT_COLS = (*(c.strip() for c in COLUMNS.split(",")), "ihash")
-_NONES = (None,) * len(_INSERT_COLS)
+# Written on insert: columns every record has, then columns often NULL, which an
+# INSERT leaves out when they are (binding None costs an adapter lookup per parameter
+# in the sqlite3 module; an omitted column is NULL for free).
+_FIXED_COLS = ("id", "indicator", "itype", "provider", "grp", "tlp", "confidence", "probability",
+               "first_at", "last_at", "reported_at", "count", "ihash")
+_OPT_COLS = ("description", "reference", "asn", "asn_desc", "cc", "rdata", "portlist",
+             "protocol", "parent", "extra", "flags", "tags", "ip_start", "ip_end", "plen",
+             "rdomain")
+_OPT_NONES = (None,) * len(_OPT_COLS)
 _INSERTS: dict[tuple[bool, ...], str] = {}
 _UPDATE = (
     "UPDATE indicators SET itype=?, tlp=?, confidence=?, probability=?, first_at=?, last_at=?,"
@@ -70,28 +76,36 @@ _TOKEN_COLS = (
     " expires_at, revoked, created_at, last_used_at")
 
 
-def _row(ind: Indicator, id_: int, ihash: int) -> tuple[Any, ...]:
-    """The values of ``_INSERT_COLS`` for a new record."""
+def _insert_row(ind: Indicator, id_: int, ihash: int
+                ) -> tuple[tuple[bool, ...], tuple[Any, ...]]:
+    """(which optional columns are set, the values of :func:`_insert_cols`) for a new record."""
     s, e, p, rd = derived_keys(ind)
     prob = ind.probability
-    return (
-        id_, ind.indicator, ind.itype, ind.provider, ind.group, ind.tlp, float(ind.confidence),
-        NO_PROBABILITY if prob is None else float(prob),
-        micros(ind.first_at), micros(ind.last_at), micros(ind.reported_at), ind.count,
+    opt = (
         ind.description, ind.reference, ind.asn, ind.asn_desc, ind.cc, ind.rdata, ind.portlist,
         ind.protocol, ind.parent, dump_json(ind.extra) if ind.extra else None,
         dump_set(ind.flags), dump_set(ind.tags),
-        # bytearray, not bytes: the sqlite3 module binds it directly, without the
-        # adapter lookup it makes for every bytes or None parameter.
-        None if s is None else bytearray(s), None if e is None else bytearray(e), p, rd, ihash,
+        # bytearray, not bytes: bound directly, without an adapter lookup.
+        None if s is None else bytearray(s), None if e is None else bytearray(e), p, rd,
     )
+    mask = tuple(map(is_not, opt, _OPT_NONES))
+    return mask, (
+        id_, ind.indicator, ind.itype, ind.provider, ind.group, ind.tlp, float(ind.confidence),
+        NO_PROBABILITY if prob is None else float(prob),
+        micros(ind.first_at), micros(ind.last_at), micros(ind.reported_at), ind.count, ihash,
+        *compress(opt, mask),
+    )
+
+
+def _insert_cols(mask: tuple[bool, ...]) -> list[str]:
+    return [*_FIXED_COLS, *compress(_OPT_COLS, mask)]
 
 
 def _insert_sql(mask: tuple[bool, ...]) -> str:
     """INSERT naming only the columns ``mask`` marks as set (the others stay NULL)."""
     sql = _INSERTS.get(mask)
     if sql is None:
-        cols = list(compress(_INSERT_COLS, mask))
+        cols = _insert_cols(mask)
         sql = f"INSERT INTO indicators ({', '.join(cols)}) VALUES ({','.join('?' * len(cols))})"
         _INSERTS[mask] = sql
     return sql
@@ -238,12 +252,11 @@ class SQLiteStore:
                 if row is None:
                     rid = next_id
                     next_id += 1
-                    new = _row(ind, rid, hashes[k[0]])
-                    mask = tuple(map(is_not, new, _NONES))
+                    mask, new = _insert_row(ind, rid, hashes[k[0]])
                     group = inserts.get(mask)
                     if group is None:
                         inserts[mask] = group = []
-                    group.append(tuple(compress(new, mask)))
+                    group.append(new)
                     n_new += 1
                     for t in ind.tags:
                         tag_rows.append((t, rid))
