@@ -169,3 +169,26 @@ def test_split_piece_equal_to_a_stored_value_is_printed_once():
     assert [x.indicator for x in vf.lines] == sorted(i.indicator for i in full.indicators)
     assert not vf.unique
     assert vf.plain() == render("plain", vf.lines) == "45.9.8.1\n45.9.9.0/25\n"
+
+
+def test_concurrent_cold_requests_build_once(tmp_path, monkeypatch):
+    import threading
+
+    store = open_store(str(tmp_path / "s.db"))
+    store.upsert([ind("45.1.0.9", "ipv4", days_ago=0)])
+    svc = FeedService(store)
+    builds = []
+    real = svc.build_values
+    monkeypatch.setattr(svc, "build_values", lambda *a: builds.append(1) or real(*a))
+    req = FeedRequest(itype="ipv4", fmt="plain")
+    out: list = []
+    threads = [threading.Thread(target=lambda: out.append(svc.rendered(req, ["everyone"], [])))
+               for _ in range(8)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(builds) == 1 and len({r.etag for r in out}) == 1 and len(out) == 8
+    finally:
+        store.close()

@@ -223,13 +223,16 @@ class FeedService:
                 return hit
             marker = self.store.changes()
             now = time.monotonic()
-            result = self._render(req, allowed_groups, red_groups)
+            try:
+                result = self._render(req, allowed_groups, red_groups)
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
             with self._lock:
                 self._cache[key] = (marker, now, result)
                 self._cache.move_to_end(key)
                 while len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
-                self._building.pop(key, None)
         return result
 
     def _cached(self, key: Any) -> RenderedFeed | None:
