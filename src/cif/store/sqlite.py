@@ -48,7 +48,7 @@ BATCH = 5000
 BUSY_TIMEOUT_S = 120.0
 TOUCH_EVERY_S = 60.0
 PAGE_SIZE = 16384
-WAL_CHECKPOINT_BYTES = 64 << 20
+WAL_CHECKPOINT_BYTES = 256 << 20
 
 COLUMNS = (
     "id, indicator, itype, provider, grp, tlp, confidence, probability, first_at, last_at,"
@@ -81,6 +81,8 @@ def _insert_row(ind: Indicator, id_: int, ihash: int
     """(which optional columns are set, the values of :func:`_insert_cols`) for a new record."""
     s, e, p, rd = derived_keys(ind)
     prob = ind.probability
+    last = micros(ind.last_at)
+    reported = last if ind.reported_at is ind.last_at else micros(ind.reported_at)
     opt = (
         ind.description, ind.reference, ind.asn, ind.asn_desc, ind.cc, ind.rdata, ind.portlist,
         ind.protocol, ind.parent, dump_json(ind.extra) if ind.extra else None,
@@ -92,8 +94,7 @@ def _insert_row(ind: Indicator, id_: int, ihash: int
     return mask, (
         id_, ind.indicator, ind.itype, ind.provider, ind.group, ind.tlp, float(ind.confidence),
         NO_PROBABILITY if prob is None else float(prob),
-        micros(ind.first_at), micros(ind.last_at), micros(ind.reported_at), ind.count, ihash,
-        *compress(opt, mask),
+        micros(ind.first_at), last, reported, ind.count, ihash, *compress(opt, mask),
     )
 
 
@@ -193,8 +194,9 @@ class SQLiteStore:
         conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        # Checkpoint every 64 MiB of WAL rather than every 1,000 pages: a page that
-        # several batches change is copied into the database once.
+        # Checkpoint every 256 MiB of WAL rather than every 1,000 pages: a page that
+        # several batches change is copied into the database once, not once a batch
+        # (at a million records one batch alone writes tens of MiB of index pages).
         conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_BYTES // PAGE_SIZE}")
         conn.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_BYTES}")
         conn.execute("PRAGMA cache_size=-131072")
