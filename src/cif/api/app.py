@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
@@ -11,6 +13,7 @@ import cif
 from cif.feeds.service import FeedService
 from cif.pipeline import Pipeline
 from cif.store import Store
+from cif.store.searchlog import SearchLogWriter
 
 from . import context, docs, feeds, indicators, stats, system, tokens
 from . import webhooks as webhooks_api
@@ -19,6 +22,12 @@ from .ratelimit import RateLimiter
 from .responses import FastJSON
 
 DEFAULT_RATE_LIMIT = (100.0, 200)  # per token: sustained requests/s, burst
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.search_log.close()  # write the searches still queued
 
 
 def create_app(
@@ -39,6 +48,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        lifespan=_lifespan,
     )
     app.state.store = store
     app.state.pipeline = pipeline or Pipeline(store)
@@ -55,6 +65,7 @@ def create_app(
         return FastJSON({"error": "invalid request", "detail": exc.errors()}, status_code=400)
 
     app.state.feeds = FeedService(store, warninglist_dir)
+    app.state.search_log = SearchLogWriter(store)
     for module in (system, context, indicators, feeds, tokens, stats, docs, webhooks_api):
         app.include_router(module.router)
     return app

@@ -44,7 +44,7 @@ def search(request: Request, token: Reader) -> Response:
     except InvalidQuery as e:
         raise HTTPException(400, str(e)) from None
     if "nolog" not in params:
-        store.log_search(token.username, _describe(params), len(page.items))
+        request.app.state.search_log.add(token.username, _describe(params), len(page.items))
     if fmt == "json":
         return FastJSON({"indicators": [i.to_dict() for i in page.items], "cursor": page.cursor})
     try:

@@ -22,5 +22,6 @@ def stats(request: Request, token: Reader, days: int = Query(30, ge=1, le=3650))
 @router.get("/searches", response_class=FastJSON)
 def searches(request: Request, token: Admin, limit: int = Query(100, ge=1, le=10_000)) -> FastJSON:
     """The search log, newest first: searches are intelligence too."""
+    request.app.state.search_log.flush()
     rows = request.app.state.store.search_log(limit)
     return FastJSON({"searches": [{**r, "at": format_time(r["at"])} for r in rows]})

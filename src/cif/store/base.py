@@ -55,7 +55,8 @@ class Store(Protocol):
         """Counts by itype, tag, provider and reported day, over ``groups`` (None: all)."""
 
     # the search log: who looked for what, when
-    def log_search(self, username: str, query: str, results: int) -> None: ...
+    def log_searches(self, rows: Sequence[tuple[str, str, int, datetime]]) -> None:
+        """Append (username, query, results, at) rows; see SearchLogWriter for batching."""
 
     def search_log(self, limit: int = 100) -> list[dict[str, Any]]: ...
 

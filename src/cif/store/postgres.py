@@ -292,10 +292,13 @@ class PostgresStore:
                 f" FROM indicators{day_cond} GROUP BY d ORDER BY d", [*params, int(days)]),
         }
 
-    def log_search(self, username: str, query: str, results: int) -> None:
-        self._conn().execute(
-            "INSERT INTO search_log (username, query, results, at) VALUES (%s, %s, %s, now())",
-            (username, query, int(results)))
+    def log_searches(self, rows: Sequence[tuple[str, str, int, datetime]]) -> None:
+        """Append (username, query, results, at) rows to the search log in one transaction."""
+        conn = self._conn()
+        with conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO search_log (username, query, results, at) VALUES (%s, %s, %s, %s)",
+                [(u, q, int(n), at) for u, q, n, at in rows])
 
     def search_log(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._conn().execute(

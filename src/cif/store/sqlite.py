@@ -347,11 +347,12 @@ class SQLiteStore:
                 f" FROM indicators{day_cond} GROUP BY d ORDER BY d", [*params, since]).fetchall()),
         }
 
-    def log_search(self, username: str, query: str, results: int) -> None:
+    def log_searches(self, rows: Sequence[tuple[str, str, int, datetime]]) -> None:
+        """Append (username, query, results, at) rows to the search log in one transaction."""
         with self._write() as conn:
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO search_log (username, query, results, at) VALUES (?, ?, ?, ?)",
-                (username, query, int(results), micros(datetime.now(UTC))))
+                [(u, q, int(n), micros(at)) for u, q, n, at in rows])
 
     def search_log(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self._conn().execute(
