@@ -57,8 +57,10 @@ def records(rng: random.Random, n: int) -> list[dict[str, object]]:
         if kind < 4:
             v = ".".join(str(rng.randint(lo, hi)) for lo, hi in OCTETS)
         else:
-            host = (f"{rng.choice(WORDS)}{rng.randint(1, 9999)}."
-                    f"{rng.choice(WORDS)}-{rng.randint(1, 999)}.{rng.choice(TLDS)}")
+            host = (
+                f"{rng.choice(WORDS)}{rng.randint(1, 9999)}."
+                f"{rng.choice(WORDS)}-{rng.randint(1, 999)}.{rng.choice(TLDS)}"
+            )
             if kind < 7:
                 v = host
             else:

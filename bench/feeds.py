@@ -88,7 +88,10 @@ def generate(n: int) -> tuple[list[Indicator], dict[str, list[str]]]:
             v, it = _ip(_public(rnd)), "ipv4"
         elif r < 0.40:
             plen = rnd.choice((16, 20, 22, 24, 24, 24, 26, 28))
-            v, it = f"{_ip(_public(rnd) & ~((1 << (32 - plen)) - 1) & 0xFFFFFFFF)}/{plen}", "ipv4_cidr"
+            v, it = (
+                f"{_ip(_public(rnd) & ~((1 << (32 - plen)) - 1) & 0xFFFFFFFF)}/{plen}",
+                "ipv4_cidr",
+            )
         elif r < 0.45:
             v, it = "2a01:" + ":".join(f"{rnd.getrandbits(16):x}" for _ in range(7)), "ipv6"
         elif r < 0.75:
@@ -104,16 +107,31 @@ def generate(n: int) -> tuple[list[Indicator], dict[str, list[str]]]:
         seen.add(v)
         last = now - timedelta(seconds=rnd.randrange(5 * 86400))
         for k in range(2 if rnd.random() < 0.1 else 1):
-            out.append(Indicator(
-                indicator=v, itype=it, tags={rnd.choice(TAGS)}, confidence=float(rnd.randrange(40, 101)),
-                provider=f"feed{rnd.randrange(20) + k * 20}", first_at=last - timedelta(days=rnd.randrange(30)),
-                last_at=last - timedelta(hours=k), reported_at=last,
-            ))
+            out.append(
+                Indicator(
+                    indicator=v,
+                    itype=it,
+                    tags={rnd.choice(TAGS)},
+                    confidence=float(rnd.randrange(40, 101)),
+                    provider=f"feed{rnd.randrange(20) + k * 20}",
+                    first_at=last - timedelta(days=rnd.randrange(30)),
+                    last_at=last - timedelta(hours=k),
+                    reported_at=last,
+                )
+            )
         if it in ("url", "sha256", "md5") and len(probes["exact"]) < 3000:
             probes["exact"].append(v)
     for v in rnd.sample(sorted(seen), min(5, len(seen))):
-        out.append(Indicator(indicator=v, itype=_itype_of(v), tags={"whitelist"}, provider="local",
-                             last_at=now, reported_at=now))
+        out.append(
+            Indicator(
+                indicator=v,
+                itype=_itype_of(v),
+                tags={"whitelist"},
+                provider="local",
+                last_at=now,
+                reported_at=now,
+            )
+        )
     probes["cidr"] = [f"{_ip(_public(rnd) & 0xFFFFFF00)}/24" for _ in range(3000)]
     probes["domain"] = [rnd.choice(bases) for _ in range(3000)]
     return out[:n], probes
@@ -153,16 +171,18 @@ def write_warninglists(folder: Path, rows: list[Indicator]) -> None:
         domains.add(f"site{rnd.getrandbits(32):x}.{TLDS[rnd.randrange(len(TLDS))]}")
     (folder / "nets").mkdir(exist_ok=True)
     (folder / "sites").mkdir(exist_ok=True)
-    (folder / "nets" / "list.json").write_text(json.dumps(
-        {"name": "bench networks", "type": "cidr", "list": sorted(nets)}))
-    (folder / "sites" / "list.json").write_text(json.dumps(
-        {"name": "bench top sites", "type": "hostname", "list": sorted(domains)}))
+    (folder / "nets" / "list.json").write_text(
+        json.dumps({"name": "bench networks", "type": "cidr", "list": sorted(nets)})
+    )
+    (folder / "sites" / "list.json").write_text(
+        json.dumps({"name": "bench top sites", "type": "hostname", "list": sorted(domains)})
+    )
 
 
 def populate(store: Store, rows: list[Indicator]) -> float:
     t = time.perf_counter()
     for i in range(0, len(rows), 20_000):
-        store.upsert(rows[i:i + 20_000])
+        store.upsert(rows[i : i + 20_000])
     return time.perf_counter() - t
 
 
@@ -206,8 +226,11 @@ def cold_builds(store: Store, wl: Path) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     svc = FeedService(store, wl)
-    for label, itype, fresh in (("ipv4 first", "ipv4", True), ("ipv4", "ipv4", False),
-                                ("fqdn", "fqdn", False)):
+    for label, itype, fresh in (
+        ("ipv4 first", "ipv4", True),
+        ("ipv4", "ipv4", False),
+        ("fqdn", "fqdn", False),
+    ):
         if not fresh:
             svc._cache.clear()
         c0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -217,8 +240,10 @@ def cold_builds(store: Store, wl: Path) -> dict[str, Any]:
         c1 = resource.getrusage(resource.RUSAGE_SELF)
         cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
         out[label] = (wall, cpu, r.count, r.removed, len(r.body))
-        print(f"{label}: {wall:.2f} s wall, {cpu:.2f} s cpu, {r.count} lines, {r.removed} removed",
-              flush=True)
+        print(
+            f"{label}: {wall:.2f} s wall, {cpu:.2f} s cpu, {r.count} lines, {r.removed} removed",
+            flush=True,
+        )
     return out
 
 
@@ -232,9 +257,15 @@ class Server:
 
         self.port = _free_port()
         self.app = create_app(store, warninglist_dir=wl, rate_limit=None)
-        self.server = uvicorn.Server(uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning",
-            timeout_graceful_shutdown=1))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+                timeout_graceful_shutdown=1,
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Server:
@@ -269,18 +300,27 @@ def http_feeds(server: Server, token: str) -> dict[str, Any]:
             lat = []
             for _ in range(200):
                 t = time.perf_counter()
-                r2 = c.get(f"/feeds/{itype}", params={"format": "plain"}, headers={"If-None-Match": etag})
+                r2 = c.get(
+                    f"/feeds/{itype}", params={"format": "plain"}, headers={"If-None-Match": etag}
+                )
                 lat.append(time.perf_counter() - t)
                 assert r2.status_code == 304, r2.status_code
             lat.sort()
             out[f"304 {itype}"] = (statistics.median(lat), lat[int(len(lat) * 0.99) - 1])
-            print(f"http {itype}: {out[itype]:.2f} s; 304 p50 {out[f'304 {itype}'][0] * 1000:.1f} ms",
-                  flush=True)
+            print(
+                f"http {itype}: {out[itype]:.2f} s; 304 p50 {out[f'304 {itype}'][0] * 1000:.1f} ms",
+                flush=True,
+            )
     return out
 
 
-def search_load(server: Server, token: str, probes: dict[str, list[str]], clients: int = CLIENTS,
-                count: int = SEARCHES) -> dict[str, Any]:
+def search_load(
+    server: Server,
+    token: str,
+    probes: dict[str, list[str]],
+    clients: int = CLIENTS,
+    count: int = SEARCHES,
+) -> dict[str, Any]:
     import httpx
 
     rnd = random.Random(SEED + 2)
@@ -291,8 +331,9 @@ def search_load(server: Server, token: str, probes: dict[str, list[str]], client
 
     async def client(items: list[tuple[str, str]]) -> None:
         nonlocal errors
-        async with httpx.AsyncClient(base_url=server.base, timeout=30,
-                                     headers={"Authorization": f"Bearer {token}"}) as c:
+        async with httpx.AsyncClient(
+            base_url=server.base, timeout=30, headers={"Authorization": f"Bearer {token}"}
+        ) as c:
             for kind, q in items:
                 t = time.perf_counter()
                 r = await c.get("/indicators", params={"q": q, "limit": 100})
@@ -313,11 +354,19 @@ def search_load(server: Server, token: str, probes: dict[str, list[str]], client
         xs = sorted(xs)
         return xs[min(len(xs) - 1, int(len(xs) * p))]
 
-    out = {"p50": pct(every, 0.5), "p99": pct(every, 0.99), "rps": len(every) / took, "errors": errors}
+    out = {
+        "p50": pct(every, 0.5),
+        "p99": pct(every, 0.99),
+        "rps": len(every) / took,
+        "errors": errors,
+    }
     for k in kinds:
         out[k] = (pct(lat[k], 0.5), pct(lat[k], 0.99))
-    print(f"search ({clients} clients): p50 {out['p50'] * 1000:.1f} ms, p99 {out['p99'] * 1000:.1f} ms, "
-          f"{out['rps']:.0f}/s, errors {errors}", flush=True)
+    print(
+        f"search ({clients} clients): p50 {out['p50'] * 1000:.1f} ms, p99 {out['p99'] * 1000:.1f} ms, "
+        f"{out['rps']:.0f}/s, errors {errors}",
+        flush=True,
+    )
     return out
 
 
@@ -346,26 +395,71 @@ def report(results: list[dict[str, Any]]) -> str:
         c, h, s = r["cold"], r["http"], r["search"]
         n = r["name"]
         first = c["ipv4 first"]
-        rows.append([n, "ipv4 feed, first build (loads both warninglists)", f"{first[0]:.2f} s",
-                     f"{first[1]:.2f} s", f"{first[2]:,} lines", "-"])
+        rows.append(
+            [
+                n,
+                "ipv4 feed, first build (loads both warninglists)",
+                f"{first[0]:.2f} s",
+                f"{first[1]:.2f} s",
+                f"{first[2]:,} lines",
+                "-",
+            ]
+        )
         for feed, tgt in (("ipv4", TARGETS["ipv4"]), ("fqdn", TARGETS["fqdn"])):
             wall, cpu, cnt, rem, size = c[feed]
-            rows.append([n, f"{feed} feed, cold (FeedService.rendered, plain)", f"{wall:.2f} s",
-                         f"{cpu:.2f} s", f"{cnt:,} lines, {rem:,} removed, {size / 1e6:.1f} MB",
-                         f"< {tgt:g} s: {_v(wall < tgt)}"])
-            rows.append([n, f"{feed} feed, cold over HTTP", f"{h[feed]:.2f} s", "-", "",
-                         f"< {tgt:g} s: {_v(h[feed] < tgt)}"])
+            rows.append(
+                [
+                    n,
+                    f"{feed} feed, cold (FeedService.rendered, plain)",
+                    f"{wall:.2f} s",
+                    f"{cpu:.2f} s",
+                    f"{cnt:,} lines, {rem:,} removed, {size / 1e6:.1f} MB",
+                    f"< {tgt:g} s: {_v(wall < tgt)}",
+                ]
+            )
+            rows.append(
+                [
+                    n,
+                    f"{feed} feed, cold over HTTP",
+                    f"{h[feed]:.2f} s",
+                    "-",
+                    "",
+                    f"< {tgt:g} s: {_v(h[feed] < tgt)}",
+                ]
+            )
             p50, p99 = h[f"304 {feed}"]
-            rows.append([n, f"{feed} feed, 304 (If-None-Match) p50 / p99", f"{p50 * 1000:.1f} / {p99 * 1000:.1f} ms",
-                         "-", "200 requests", f"< 20 ms: {_v(p99 < TARGETS['304'])}"])
-        rows.append([n, f"search p50 / p99, {CLIENTS} clients", f"{s['p50'] * 1000:.1f} / {s['p99'] * 1000:.1f} ms",
-                     "-", f"{s['rps']:.0f} req/s, {s['errors']} errors; exact {s['exact'][1] * 1000:.0f}, "
-                     f"cidr {s['cidr'][1] * 1000:.0f}, domain {s['domain'][1] * 1000:.0f} ms p99",
-                     f"p99 < 20 ms: {_v(s['p99'] < TARGETS['search_p99'])}"])
+            rows.append(
+                [
+                    n,
+                    f"{feed} feed, 304 (If-None-Match) p50 / p99",
+                    f"{p50 * 1000:.1f} / {p99 * 1000:.1f} ms",
+                    "-",
+                    "200 requests",
+                    f"< 20 ms: {_v(p99 < TARGETS['304'])}",
+                ]
+            )
+        rows.append(
+            [
+                n,
+                f"search p50 / p99, {CLIENTS} clients",
+                f"{s['p50'] * 1000:.1f} / {s['p99'] * 1000:.1f} ms",
+                "-",
+                f"{s['rps']:.0f} req/s, {s['errors']} errors; exact {s['exact'][1] * 1000:.0f}, "
+                f"cidr {s['cidr'][1] * 1000:.0f}, domain {s['domain'][1] * 1000:.0f} ms p99",
+                f"p99 < 20 ms: {_v(s['p99'] < TARGETS['search_p99'])}",
+            ]
+        )
         s1 = r["search1"]
-        rows.append([n, "search p50 / p99, 1 client (service time)",
-                     f"{s1['p50'] * 1000:.1f} / {s1['p99'] * 1000:.1f} ms", "-",
-                     f"{s1['rps']:.0f} req/s", "-"])
+        rows.append(
+            [
+                n,
+                "search p50 / p99, 1 client (service time)",
+                f"{s1['p50'] * 1000:.1f} / {s1['p99'] * 1000:.1f} ms",
+                "-",
+                f"{s1['rps']:.0f} req/s",
+                "-",
+            ]
+        )
     return table(["store", "what", "wall", "cpu", "size", "target"], rows)
 
 
@@ -421,7 +515,9 @@ def main() -> None:
         f" warninglists are loaded by the first build and kept until a file changes.\n"
         f" Search: {SEARCHES:,} requests of `GET /indicators?q=` (exact url/hash, /24 CIDR,"
         f" domain with subdomains; equal thirds) from {CLIENTS} concurrent httpx clients on a"
-        f" uvicorn server in the same process (rate limiting off).\n\n" + report(results) + note
+        f" uvicorn server in the same process (rate limiting off).\n\n"
+        + report(results)
+        + note
         + NOTE
     )
     write_section("feeds", "Feeds: build, cache, search under load", body)

@@ -22,10 +22,14 @@ SUBSAMPLE_STEP = 20
 BATCH = 1_000
 SEED = 20240601
 
-WORDS = ("login secure update account paypal bank verify mail cdn static api app portal "
-         "office cloud drive docs invoice track ship pay wallet crypto free gift promo").split()
-TLDS = ("com com com net org ru cn info xyz top io de co.uk com.br in biz online site "
-        "shop club co jp fr nl pl").split()
+WORDS = (
+    "login secure update account paypal bank verify mail cdn static api app portal "
+    "office cloud drive docs invoice track ship pay wallet crypto free gift promo"
+).split()
+TLDS = (
+    "com com com net org ru cn info xyz top io de co.uk com.br in biz online site "
+    "shop club co jp fr nl pl"
+).split()
 IDN = ("bücher.de", "пример.рф", "食狮.公司.cn", "münchen.de", "españa.com")
 SCHEMES = ("http", "http", "http", "https", "https", "ftp")
 EXT = ("php", "html", "exe", "zip", "js", "")
@@ -161,7 +165,7 @@ def _time_batches(values: list[str]) -> tuple[float, float, int]:
     try:
         c0, w0 = time.process_time(), time.perf_counter()
         for i in range(0, len(values), BATCH):
-            for r in normalize_many(values[i:i + BATCH]):
+            for r in normalize_many(values[i : i + BATCH]):
                 if r.__class__ is Normalized:
                     ok += 1
         c1, w1 = time.process_time(), time.perf_counter()
@@ -177,20 +181,52 @@ def main() -> None:
     sample = values[::SUBSAMPLE_STEP]
     cpu, wall, ok = _time(normalize, values)
     rate = len(values) / cpu
-    rows = [["cif `normalize(v)` per value", f"{len(values):,}", f"{ok:,}", f"{cpu:.2f}",
-             f"{wall:.2f}", f"{rate:,.0f}"]]
+    rows = [
+        [
+            "cif `normalize(v)` per value",
+            f"{len(values):,}",
+            f"{ok:,}",
+            f"{cpu:.2f}",
+            f"{wall:.2f}",
+            f"{rate:,.0f}",
+        ]
+    ]
     bcpu, bwall, bok = _time_batches(values)
     brate = len(values) / bcpu
-    rows.append([f"cif `normalize_many` ({BATCH:,} a call)", f"{len(values):,}", f"{bok:,}",
-                 f"{bcpu:.2f}", f"{bwall:.2f}", f"{brate:,.0f}"])
+    rows.append(
+        [
+            f"cif `normalize_many` ({BATCH:,} a call)",
+            f"{len(values):,}",
+            f"{bok:,}",
+            f"{bcpu:.2f}",
+            f"{bwall:.2f}",
+            f"{brate:,.0f}",
+        ]
+    )
     ccpu, cwall, cok, crate = _csirtg(sample)
     ratio = rate / crate if crate else float("nan")
     bratio = brate / crate if crate else float("nan")
     scpu, _, _ = _time(normalize, sample)
-    rows.append(["cif `normalize(v)` (same subsample)", f"{len(sample):,}", "", f"{scpu:.2f}", "",
-                 f"{len(sample) / scpu:,.0f}"])
-    rows.append(["csirtg-indicator 3.0.0 `Indicator(v)`", f"{len(sample):,}", f"{cok:,}",
-                 f"{ccpu:.2f}", f"{cwall:.2f}", f"{crate:,.0f}"])
+    rows.append(
+        [
+            "cif `normalize(v)` (same subsample)",
+            f"{len(sample):,}",
+            "",
+            f"{scpu:.2f}",
+            "",
+            f"{len(sample) / scpu:,.0f}",
+        ]
+    )
+    rows.append(
+        [
+            "csirtg-indicator 3.0.0 `Indicator(v)`",
+            f"{len(sample):,}",
+            f"{cok:,}",
+            f"{ccpu:.2f}",
+            f"{cwall:.2f}",
+            f"{crate:,.0f}",
+        ]
+    )
     met1 = "met" if rate >= 200_000 else "NOT met"
     met2 = "met" if ratio >= 20 else "NOT met"
     body = f"""

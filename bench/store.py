@@ -69,11 +69,19 @@ def generate(n: int, seed: int = 42) -> tuple[list[Indicator], dict[str, list[st
             continue
         seen.add(v)
         last = T0 + timedelta(seconds=rnd.randrange(86400 * 90))
-        out.append(Indicator(
-            indicator=v, itype=it, tags={rnd.choice(TAGS)}, confidence=float(rnd.randrange(101)),
-            provider=f"feed{rnd.randrange(20)}", first_at=last - timedelta(days=rnd.randrange(30)),
-            last_at=last, reported_at=last, asn=rnd.randrange(1, 65000) if it == "ipv4" else None,
-        ))
+        out.append(
+            Indicator(
+                indicator=v,
+                itype=it,
+                tags={rnd.choice(TAGS)},
+                confidence=float(rnd.randrange(101)),
+                provider=f"feed{rnd.randrange(20)}",
+                first_at=last - timedelta(days=rnd.randrange(30)),
+                last_at=last,
+                reported_at=last,
+                asn=rnd.randrange(1, 65000) if it == "ipv4" else None,
+            )
+        )
         if it in ("url", "sha256") and len(probes["exact"]) < LOOKUPS:
             probes["exact"].append(v)
     probes["cidr"] = [_ipv4(rnd) for _ in range(LOOKUPS)]
@@ -87,17 +95,27 @@ def _ipv4(rnd: random.Random) -> str:
 
 def fresh(rows: list[Indicator]) -> list[Indicator]:
     """Copies without ids, so every backend starts from the same input."""
-    return [Indicator(indicator=r.indicator, itype=r.itype, tags=set(r.tags),
-                      confidence=r.confidence, provider=r.provider, first_at=r.first_at,
-                      last_at=r.last_at, reported_at=r.reported_at, asn=r.asn)
-            for r in rows]
+    return [
+        Indicator(
+            indicator=r.indicator,
+            itype=r.itype,
+            tags=set(r.tags),
+            confidence=r.confidence,
+            provider=r.provider,
+            first_at=r.first_at,
+            last_at=r.last_at,
+            reported_at=r.reported_at,
+            asn=r.asn,
+        )
+        for r in rows
+    ]
 
 
 def timed_upsert(store: Store, rows: list[Indicator]) -> tuple[float, float]:
     """(rows per wall-clock second, rows per second of this process's CPU time)."""
     t, c = time.perf_counter(), time.process_time()
     for i in range(0, len(rows), BATCH):
-        store.upsert(rows[i:i + BATCH])
+        store.upsert(rows[i : i + BATCH])
     return len(rows) / (time.perf_counter() - t), len(rows) / (time.process_time() - c)
 
 
@@ -116,8 +134,9 @@ def latencies(store: Store, values: list[str]) -> tuple[float, float, float]:
     return statistics.median(ms), ms[int(len(ms) * 0.99) - 1], hits / len(values)
 
 
-def measure(name: str, open_: Callable[[], Store], rows: list[Indicator],
-            probes: dict[str, list[str]]) -> list[list[object]]:
+def measure(
+    name: str, open_: Callable[[], Store], rows: list[Indicator], probes: dict[str, list[str]]
+) -> list[list[object]]:
     store = open_()
     try:
         print(f"{name}: upserting {len(rows):,}", flush=True)
@@ -132,16 +151,32 @@ def measure(name: str, open_: Callable[[], Store], rows: list[Indicator],
         cpu = (lambda r: f" ({r:,.0f} /s of CPU time)") if name == "SQLite" else (lambda r: "")
         target = f">= {UPSERT_TARGET:,}/s"
         out: list[list[object]] = [
-            [name, "bulk upsert (new)", f"{rate:,.0f} /s{cpu(cpu_rate)}", f"{total:,} records",
-             _verdict(rate >= UPSERT_TARGET, target) if name == "SQLite" else "-"],
-            [name, "re-upsert (update path)", f"{rerate:,.0f} /s{cpu(re_cpu)}",
-             f"{REUPSERT:,} records", "-"],
+            [
+                name,
+                "bulk upsert (new)",
+                f"{rate:,.0f} /s{cpu(cpu_rate)}",
+                f"{total:,} records",
+                _verdict(rate >= UPSERT_TARGET, target) if name == "SQLite" else "-",
+            ],
+            [
+                name,
+                "re-upsert (update path)",
+                f"{rerate:,.0f} /s{cpu(re_cpu)}",
+                f"{REUPSERT:,} records",
+                "-",
+            ],
         ]
         for shape in ("exact", "cidr", "subdomain"):
             p50, p99, hits = latencies(store, probes[shape])
-            out.append([name, f"lookup {shape}", f"p50 {p50:.3f} ms, p99 {p99:.3f} ms",
-                        f"{hits:.1f} rows/lookup",
-                        _verdict(p99 < P99_TARGET_MS, f"p99 < {P99_TARGET_MS} ms")])
+            out.append(
+                [
+                    name,
+                    f"lookup {shape}",
+                    f"p50 {p50:.3f} ms, p99 {p99:.3f} ms",
+                    f"{hits:.1f} rows/lookup",
+                    _verdict(p99 < P99_TARGET_MS, f"p99 < {P99_TARGET_MS} ms"),
+                ]
+            )
         return out
     finally:
         store.close()

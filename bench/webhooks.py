@@ -81,17 +81,25 @@ def one(store_url: str, n: int, max_batch: int, concurrency: int) -> list[object
     box = open_outbox(store_url)
     box.webhook_add(WebhookRecord(url=f"http://127.0.0.1:{port}/in", secret=SECRET))
     bus = InProcessBus()
-    w = start_webhooks(store_url, bus, allow_private=True, max_batch=max_batch,
-                       concurrency=concurrency, poll=0.05)
+    w = start_webhooks(
+        store_url, bus, allow_private=True, max_batch=max_batch, concurrency=concurrency, poll=0.05
+    )
     bus.start()
     batch = [
-        {"indicator": f"198.51.{i // 256 % 256}.{i % 256}", "itype": "ipv4", "tags": ["scanner"],
-         "confidence": 80.0, "provider": "bench", "group": "everyone", "tlp": "amber"}
+        {
+            "indicator": f"198.51.{i // 256 % 256}.{i % 256}",
+            "itype": "ipv4",
+            "tags": ["scanner"],
+            "confidence": 80.0,
+            "provider": "bench",
+            "group": "everyone",
+            "tlp": "amber",
+        }
         for i in range(n)
     ]
     t0 = time.perf_counter()
     for k in range(0, n, 500):
-        bus.publish(batch[k:k + 500])  # type: ignore[arg-type]
+        bus.publish(batch[k : k + 500])  # type: ignore[arg-type]
     end = time.monotonic() + 300
     while indicators.value < n and time.monotonic() < end:
         time.sleep(0.01)
@@ -105,8 +113,14 @@ def one(store_url: str, n: int, max_batch: int, concurrency: int) -> list[object
     ok = indicators.value == n and bad.value == 0 and counts["done"] == deliveries.value
     backend = "postgresql" if store_url.startswith("postgresql") else "sqlite"
     return [
-        backend, max_batch, concurrency, f"{n:,}", f"{deliveries.value:,}",
-        f"{deliveries.value / dt:,.0f}", f"{indicators.value / dt:,.0f}", f"{dt:.2f}",
+        backend,
+        max_batch,
+        concurrency,
+        f"{n:,}",
+        f"{deliveries.value:,}",
+        f"{deliveries.value / dt:,.0f}",
+        f"{indicators.value / dt:,.0f}",
+        f"{dt:.2f}",
         "yes" if ok else f"NO ({indicators.value} of {n}, {bad.value} bad signatures)",
     ]
 
@@ -131,8 +145,17 @@ def main() -> None:
         "to a receiver in another process on 127.0.0.1 (which checks each signature and answers\n"
         "204), record the result. 8 POSTs in flight.\n\n"
         + table(
-            ["store", "indicators/POST", "concurrency", "indicators", "deliveries",
-             "deliveries/s", "indicators/s", "seconds", "all delivered, signatures ok"],
+            [
+                "store",
+                "indicators/POST",
+                "concurrency",
+                "indicators",
+                "deliveries",
+                "deliveries/s",
+                "indicators/s",
+                "seconds",
+                "all delivered, signatures ok",
+            ],
             rows,
         )
     )

@@ -20,8 +20,8 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import random
 import json
+import random
 import subprocess
 import sys
 import tarfile

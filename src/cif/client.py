@@ -94,7 +94,9 @@ class Client:
             if not buf:
                 return
             res = self._call(
-                "POST", "/indicators", content=b"\n".join(buf),
+                "POST",
+                "/indicators",
+                content=b"\n".join(buf),
                 headers={"Content-Type": "application/x-ndjson"},
             )
             total["accepted"] += res["accepted"]

@@ -61,7 +61,9 @@ def ensure_admin_token(store: Store, path: Path) -> str | None:
         return None
     token = new_token()
     store.token_add(
-        TokenRecord(username="admin", token_hash=hash_token(token), read=True, write=True, admin=True)
+        TokenRecord(
+            username="admin", token_hash=hash_token(token), read=True, write=True, admin=True
+        )
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -99,8 +101,14 @@ def issue_token(
     clear = new_token()
     record = store.token_add(
         TokenRecord(
-            username=username, token_hash=hash_token(clear), read=read or admin, write=write or admin,
-            admin=admin, groups=clean_groups, itypes=list(itypes or []), expires_at=expires_at,
+            username=username,
+            token_hash=hash_token(clear),
+            read=read or admin,
+            write=write or admin,
+            admin=admin,
+            groups=clean_groups,
+            itypes=list(itypes or []),
+            expires_at=expires_at,
         )
     )
     return clear, record

@@ -83,7 +83,9 @@ def load_config(path: str | Path | None) -> dict[str, Any]:
         raise ValueError(f"{p}: the config must be a YAML mapping")
     unknown = set(data) - {"enrich", "probability"}
     if unknown:
-        raise ValueError(f"{p}: unknown config key {sorted(unknown)[0]!r} (known: enrich, probability)")
+        raise ValueError(
+            f"{p}: unknown config key {sorted(unknown)[0]!r} (known: enrich, probability)"
+        )
     return data
 
 
@@ -96,7 +98,9 @@ def build_stages(config: dict[str, Any]) -> list[Any]:
     return stages
 
 
-def run(settings: Settings, listen: Listen, opts: Options, *, say: Callable[[str], Any] = print) -> None:
+def run(
+    settings: Settings, listen: Listen, opts: Options, *, say: Callable[[str], Any] = print
+) -> None:
     if opts.role not in ROLES:
         raise ValueError(f"{opts.role!r}: the role must be one of {', '.join(ROLES)}")
     store = settings.open_store()
@@ -107,25 +111,39 @@ def run(settings: Settings, listen: Listen, opts: Options, *, say: Callable[[str
         if token:
             say(f"created the first admin token; it is in {settings.admin_token_path} (mode 0600)")
         realtime = start_realtime(
-            bus_url=opts.bus, zmq_url=opts.zmq, role=opts.role,
-            curve_secret=opts.zmq_curve_secret, curve_clients=list(opts.zmq_curve_clients) or None,
+            bus_url=opts.bus,
+            zmq_url=opts.zmq,
+            role=opts.role,
+            curve_secret=opts.zmq_curve_secret,
+            curve_clients=list(opts.zmq_curve_clients) or None,
         )
         if opts.role in ("all", "stream"):  # the processes that hear the bus deliver webhooks
-            webhooks = start_webhooks(settings.store_url, realtime.bus,
-                                      allow_private=opts.webhooks_allow_private)
+            webhooks = start_webhooks(
+                settings.store_url, realtime.bus, allow_private=opts.webhooks_allow_private
+            )
         stages = build_stages(opts.config)
         pipeline = Pipeline(store, realtime.bus, stages=stages)
-        app = create_app(store, pipeline=pipeline, data_dir=settings.data_dir,
-                         warninglist_dir=settings.data_dir / "warninglists")
+        app = create_app(
+            store,
+            pipeline=pipeline,
+            data_dir=settings.data_dir,
+            warninglist_dir=settings.data_dir / "warninglists",
+        )
         realtime.attach(app)
         app.state.webhooks_allow_private = opts.webhooks_allow_private
         app.state.outbox = webhooks.outbox if webhooks is not None else None
         if opts.fetch and opts.role in ("all", "ingest"):
             scheduler = FeedScheduler(pipeline, rule_files(settings.data_dir), settings.data_dir)
             scheduler.start()
-        say(f"cif is up on http://{listen.host}:{listen.port} (role {opts.role}) with store {settings.store_url}")
+        say(
+            f"cif is up on http://{listen.host}:{listen.port} (role {opts.role}) with store {settings.store_url}"
+        )
         config = uvicorn.Config(
-            app, host=listen.host, port=listen.port, log_level=opts.log_level, access_log=False,
+            app,
+            host=listen.host,
+            port=listen.port,
+            log_level=opts.log_level,
+            access_log=False,
             timeout_graceful_shutdown=30,
         )
         _serve_until_signal(uvicorn.Server(config))

@@ -25,7 +25,11 @@ class Api:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def api(request: pytest.FixtureRequest, tmp_path) -> Iterator[Api]:
-    url = str(tmp_path / "cif.sqlite3") if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    url = (
+        str(tmp_path / "cif.sqlite3")
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
     store = open_store(url)
     admin, _ = issue_token(store, "root", admin=True)
     reader, _ = issue_token(store, "alice", read=True, groups=["everyone"])

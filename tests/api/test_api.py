@@ -40,7 +40,11 @@ def test_rights_are_checked(api):
 def test_submit_one_object_then_search_it(api):
     r = api.client.post(
         "/indicators",
-        json={"indicator": "hxxp://Evil.Example.COM[.]au/Login?a=B#frag", "tags": "Phishing", "confidence": 85},
+        json={
+            "indicator": "hxxp://Evil.Example.COM[.]au/Login?a=B#frag",
+            "tags": "Phishing",
+            "confidence": 85,
+        },
         headers=api.h(api.writer),
     )
     assert r.status_code == 200, r.text
@@ -81,7 +85,9 @@ def test_submit_json_lines_with_a_broken_line(api):
 
 
 def test_body_limits(api):
-    big = orjson.dumps([{"indicator": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"} for i in range(5000)])
+    big = orjson.dumps(
+        [{"indicator": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"} for i in range(5000)]
+    )
     r = api.client.post("/indicators", content=big, headers=api.h(api.writer))
     assert r.status_code == 413
     assert "limit" in r.json()["error"]
@@ -92,7 +98,10 @@ def test_body_limits(api):
 def test_writer_cannot_write_outside_its_groups(api):
     r = api.client.post(
         "/indicators",
-        json=[{"indicator": "198.51.100.7", "group": "partners"}, {"indicator": "198.51.100.8", "group": "secret"}],
+        json=[
+            {"indicator": "198.51.100.7", "group": "partners"},
+            {"indicator": "198.51.100.8", "group": "secret"},
+        ],
         headers=api.h(api.writer),
     )
     res = r.json()
@@ -103,20 +112,34 @@ def test_writer_cannot_write_outside_its_groups(api):
 def test_reader_sees_only_its_groups(api):
     api.client.post(
         "/indicators",
-        json=[{"indicator": "evil.example.org", "group": "partners"}, {"indicator": "bad.example.org", "group": "everyone"}],
+        json=[
+            {"indicator": "evil.example.org", "group": "partners"},
+            {"indicator": "bad.example.org", "group": "everyone"},
+        ],
         headers=api.h(api.admin),
     )
-    r = api.client.get("/indicators", params={"q": "example.org", "group": "partners"}, headers=api.h(api.reader))
+    r = api.client.get(
+        "/indicators", params={"q": "example.org", "group": "partners"}, headers=api.h(api.reader)
+    )
     assert r.json()["indicators"] == []
     r = api.client.get("/indicators", params={"q": "example.org"}, headers=api.h(api.reader))
     assert [i["indicator"] for i in r.json()["indicators"]] == ["bad.example.org"]
     r = api.client.get("/indicators", params={"q": "example.org"}, headers=api.h(api.admin))
-    assert sorted(i["indicator"] for i in r.json()["indicators"]) == ["bad.example.org", "evil.example.org"]
+    assert sorted(i["indicator"] for i in r.json()["indicators"]) == [
+        "bad.example.org",
+        "evil.example.org",
+    ]
 
 
 def test_search_filters_and_cidr_and_cursor(api):
-    recs = [{"indicator": f"198.51.100.{i}", "tags": ["scanner"] if i % 2 else ["botnet"], "confidence": i}
-            for i in range(1, 21)]
+    recs = [
+        {
+            "indicator": f"198.51.100.{i}",
+            "tags": ["scanner"] if i % 2 else ["botnet"],
+            "confidence": i,
+        }
+        for i in range(1, 21)
+    ]
     recs.append({"indicator": "198.51.100.0/24", "tags": "botnet", "confidence": 90})
     recs.append({"indicator": "www.evil.example.com"})
     api.client.post("/indicators", json=recs, headers=api.h(api.admin))
@@ -124,8 +147,12 @@ def test_search_filters_and_cidr_and_cursor(api):
     r = api.client.get("/indicators", params={"q": "198.51.100.0/28", "limit": 1000}, headers=h)
     got = {i["indicator"] for i in r.json()["indicators"]}
     assert got == {f"198.51.100.{i}" for i in range(1, 16)} | {"198.51.100.0/24"}
-    r = api.client.get("/indicators", params={"q": "198.51.100.0/28", "tags": "scanner,-botnet"}, headers=h)
-    assert {i["indicator"] for i in r.json()["indicators"]} == {f"198.51.100.{i}" for i in range(1, 16, 2)}
+    r = api.client.get(
+        "/indicators", params={"q": "198.51.100.0/28", "tags": "scanner,-botnet"}, headers=h
+    )
+    assert {i["indicator"] for i in r.json()["indicators"]} == {
+        f"198.51.100.{i}" for i in range(1, 16, 2)
+    }
     r = api.client.get("/indicators", params={"itype": "ipv4", "confidence": 15}, headers=h)
     assert len(r.json()["indicators"]) == 6
     seen, cursor = [], None

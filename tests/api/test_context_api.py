@@ -6,7 +6,15 @@ from __future__ import annotations
 def test_predict_scores_names_and_urls(api):
     h = api.h(api.reader)
     assert api.client.get("/predict", params={"q": "google.com"}).status_code == 401
-    r = api.client.get("/predict", params=[("q", "google.com"), ("q", "http://paypal.com.secure-login-verify.xyz/webscr/cmd=login"), ("q", "1.2.3.4")], headers=h)
+    r = api.client.get(
+        "/predict",
+        params=[
+            ("q", "google.com"),
+            ("q", "http://paypal.com.secure-login-verify.xyz/webscr/cmd=login"),
+            ("q", "1.2.3.4"),
+        ],
+        headers=h,
+    )
     rows = r.json()["predictions"]
     assert len(rows) == 3
     assert 0 <= rows[0]["probability"] <= 100 and 0 <= rows[1]["probability"] <= 100
@@ -15,11 +23,17 @@ def test_predict_scores_names_and_urls(api):
 
 
 def test_explain_shows_sightings_and_the_computation(api):
-    api.client.post("/indicators", json=[
-        {"indicator": "evil-login.net", "provider": "spamhaus", "confidence": 80},
-        {"indicator": "evil-login.net", "provider": "openphish", "confidence": 70},
-    ], headers=api.h(api.admin))
-    r = api.client.get("/indicators/explain", params={"q": "EVIL-LOGIN[.]net"}, headers=api.h(api.reader))
+    api.client.post(
+        "/indicators",
+        json=[
+            {"indicator": "evil-login.net", "provider": "spamhaus", "confidence": 80},
+            {"indicator": "evil-login.net", "provider": "openphish", "confidence": 70},
+        ],
+        headers=api.h(api.admin),
+    )
+    r = api.client.get(
+        "/indicators/explain", params={"q": "EVIL-LOGIN[.]net"}, headers=api.h(api.reader)
+    )
     body = r.json()
     assert r.status_code == 200, r.text
     assert body["indicator"] == "evil-login.net" and len(body["sightings"]) == 2

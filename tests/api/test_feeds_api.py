@@ -19,7 +19,13 @@ def _seed(api):
         {"indicator": "a.b.evil-login.net", "tags": "phishing", "confidence": 85},
         {"indicator": "netflix.com", "tags": "phishing", "confidence": 99},  # top site: guarded
         {"indicator": "paypal-secure.org", "tags": "phishing", "confidence": 30},
-        {"indicator": "109.70.100.1", "tags": "tor", "tlp": "red", "group": "partners", "confidence": 90},
+        {
+            "indicator": "109.70.100.1",
+            "tags": "tor",
+            "tlp": "red",
+            "group": "partners",
+            "confidence": 90,
+        },
     ]
     r = api.client.post("/indicators", json=recs, headers=api.h(api.admin))
     assert r.json()["rejected"] == 0, r.text
@@ -58,10 +64,16 @@ def test_feed_etag_answers_304_until_the_store_changes(api):
     h = api.h(api.reader)
     r1 = api.client.get("/feeds/fqdn", params={"format": "plain"}, headers=h)
     etag = r1.headers["ETag"]
-    r2 = api.client.get("/feeds/fqdn", params={"format": "plain"}, headers={**h, "If-None-Match": etag})
+    r2 = api.client.get(
+        "/feeds/fqdn", params={"format": "plain"}, headers={**h, "If-None-Match": etag}
+    )
     assert r2.status_code == 304 and r2.content == b""
-    api.client.post("/indicators", json={"indicator": "new-bad.net", "confidence": 90}, headers=api.h(api.admin))
-    r3 = api.client.get("/feeds/fqdn", params={"format": "plain"}, headers={**h, "If-None-Match": etag})
+    api.client.post(
+        "/indicators", json={"indicator": "new-bad.net", "confidence": 90}, headers=api.h(api.admin)
+    )
+    r3 = api.client.get(
+        "/feeds/fqdn", params={"format": "plain"}, headers={**h, "If-None-Match": etag}
+    )
     assert r3.status_code == 200 and "new-bad.net" in r3.text and r3.headers["ETag"] != etag
 
 
@@ -69,10 +81,15 @@ def test_explain_says_why(api):
     _seed(api)
     h = api.h(api.reader)
     r = api.client.get("/feeds/fqdn/explain", params={"q": "netflix.com"}, headers=h).json()
-    assert r["in_feed"] is False and any("top" in w or "guard" in w for w in r["whitelisted_by"] + [x["reason"] for x in r["removed"]])
+    assert r["in_feed"] is False and any(
+        "top" in w or "guard" in w
+        for w in r["whitelisted_by"] + [x["reason"] for x in r["removed"]]
+    )
     r = api.client.get("/feeds/ipv4/explain", params={"q": "45.33.32.1"}, headers=h).json()
     assert r["in_feed"] is True and r["covered_by"] == ["45.33.32.0/25"]
-    r = api.client.get("/feeds/fqdn/explain", params={"q": "paypal-secure.org", "confidence": 50}, headers=h).json()
+    r = api.client.get(
+        "/feeds/fqdn/explain", params={"q": "paypal-secure.org", "confidence": 50}, headers=h
+    ).json()
     assert r["in_feed"] is False and r["removed"][0]["reason"] == "confidence"
 
 
@@ -93,32 +110,44 @@ def test_itype_allow_list(api):
     r = api.client.get("/indicators", headers=h)
     assert {i["itype"] for i in r.json()["indicators"]} == {"fqdn"}
     assert api.client.get("/indicators", params={"itype": "ipv4"}, headers=h).status_code == 403
-    r = api.client.post("/indicators", json=[{"indicator": "1.1.1.1"}, {"indicator": "x-bad.net"}], headers=h).json()
+    r = api.client.post(
+        "/indicators", json=[{"indicator": "1.1.1.1"}, {"indicator": "x-bad.net"}], headers=h
+    ).json()
     assert r["accepted"] == 1 and "itype" in r["errors"][0]["error"]
 
 
 def test_tokens_api_is_admin_only_and_works(api):
     assert api.client.get("/tokens", headers=api.h(api.reader)).status_code == 403
-    r = api.client.post("/tokens", json={"username": "zed", "write": True, "groups": ["a"]}, headers=api.h(api.admin))
+    r = api.client.post(
+        "/tokens",
+        json={"username": "zed", "write": True, "groups": ["a"]},
+        headers=api.h(api.admin),
+    )
     assert r.status_code == 201
     new = r.json()
     assert new["token"].startswith("cif_") and new["groups"] == ["a"] and new["write"] is True
     listed = api.client.get("/tokens", headers=api.h(api.admin)).json()["tokens"]
     assert all("token" not in t and "token_hash" not in t for t in listed)
-    r = api.client.patch(f"/tokens/{new['id']}", json={"read": True, "groups": ["a", "B"]}, headers=api.h(api.admin))
+    r = api.client.patch(
+        f"/tokens/{new['id']}", json={"read": True, "groups": ["a", "B"]}, headers=api.h(api.admin)
+    )
     assert r.json()["groups"] == ["a", "b"] and r.json()["read"] is True
     assert api.client.get("/indicators", headers=api.h(new["token"])).status_code == 200
     assert api.client.delete(f"/tokens/{new['id']}", headers=api.h(api.admin)).status_code == 200
     assert api.client.get("/indicators", headers=api.h(new["token"])).status_code == 401
     assert api.client.delete("/tokens/99999", headers=api.h(api.admin)).status_code == 404
-    r = api.client.post("/tokens", json={"username": "y", "itypes": ["ipv5"]}, headers=api.h(api.admin))
+    r = api.client.post(
+        "/tokens", json={"username": "y", "itypes": ["ipv5"]}, headers=api.h(api.admin)
+    )
     assert r.status_code == 400 and "ipv5" in r.json()["error"]
 
 
 def test_search_log_and_stats(api):
     _seed(api)
     api.client.get("/indicators", params={"q": "evil-login.net"}, headers=api.h(api.reader))
-    api.client.get("/indicators", params={"q": "secret-lookup.net", "nolog": "1"}, headers=api.h(api.reader))
+    api.client.get(
+        "/indicators", params={"q": "secret-lookup.net", "nolog": "1"}, headers=api.h(api.reader)
+    )
     assert api.client.get("/searches", headers=api.h(api.reader)).status_code == 403
     log = api.client.get("/searches", headers=api.h(api.admin)).json()["searches"]
     assert any(s["username"] == "alice" and "evil-login.net" in s["query"] for s in log)
@@ -131,11 +160,15 @@ def test_search_log_and_stats(api):
 
 def test_search_formats_and_docs(api):
     _seed(api)
-    r = api.client.get("/indicators", params={"itype": "fqdn", "format": "csv"}, headers=api.h(api.reader))
+    r = api.client.get(
+        "/indicators", params={"itype": "fqdn", "format": "csv"}, headers=api.h(api.reader)
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "evil-login.net" in r.text
     assert api.client.get("/openapi.json").status_code == 401
     spec = api.client.get("/openapi.json", headers=api.h(api.reader)).json()
     assert "/feeds/{itype}" in spec["paths"] and "/indicators" in spec["paths"]
     page = api.client.get("/docs")
-    assert page.status_code == 200 and "openapi.json" in page.text and "cdn" not in page.text.lower()
+    assert (
+        page.status_code == 200 and "openapi.json" in page.text and "cdn" not in page.text.lower()
+    )

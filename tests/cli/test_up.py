@@ -28,12 +28,17 @@ def start(data_dir: Path, port: int, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "CIF_DATA_DIR": str(data_dir)}
     proc = subprocess.Popen(
         [*CIF, "up", "--http", f"127.0.0.1:{port}", "--no-fetch", *extra],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"cif up exited early: {proc.stdout.read() if proc.stdout else ''}")
+            raise AssertionError(
+                f"cif up exited early: {proc.stdout.read() if proc.stdout else ''}"
+            )
         try:
             if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
                 return proc
@@ -50,8 +55,17 @@ def stop(proc: subprocess.Popen[str]) -> str:
     return out
 
 
-def cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CIF, *args], env={**os.environ, **env}, input=stdin, capture_output=True, text=True, timeout=60)
+def cli(
+    *args: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CIF, *args],
+        env={**os.environ, **env},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -67,8 +81,17 @@ def test_up_submit_search_restart(tmp_path, request, backend):
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
         token = token_file.read_text().strip()
         env = {"CIF_REMOTE": f"http://127.0.0.1:{port}", "CIF_TOKEN": token}
-        r = cli("submit", "--tags", "botnet,c2", "--confidence", "80", "--format", "json",
-                env=env, stdin="198.51.100.23\nevil[.]example[.]com\n999.1.1.1\n")
+        r = cli(
+            "submit",
+            "--tags",
+            "botnet,c2",
+            "--confidence",
+            "80",
+            "--format",
+            "json",
+            env=env,
+            stdin="198.51.100.23\nevil[.]example[.]com\n999.1.1.1\n",
+        )
         res = json.loads(r.stdout)
         assert res["accepted"] == 2 and res["rejected"] == 1, r.stdout + r.stderr
         assert "999.1.1.1" in res["errors"][0]["error"]
@@ -96,7 +119,10 @@ def test_up_submit_search_restart(tmp_path, request, backend):
     # a second start finds the same data and does not make a second admin token
     proc = start(tmp_path, port, *extra)
     try:
-        env = {"CIF_REMOTE": f"http://127.0.0.1:{port}", "CIF_TOKEN": (tmp_path / "admin.token").read_text().strip()}
+        env = {
+            "CIF_REMOTE": f"http://127.0.0.1:{port}",
+            "CIF_TOKEN": (tmp_path / "admin.token").read_text().strip(),
+        }
         r = cli("search", "evil.example.com", "-f", "jsonl", env=env)
         assert json.loads(r.stdout.splitlines()[0])["indicator"] == "evil.example.com"
     finally:

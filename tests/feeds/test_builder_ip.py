@@ -23,13 +23,15 @@ def test_whitelisted_network_drops_addresses_inside_it():
 
 
 def test_reserved_space_is_dropped_even_without_flags_and_flags_are_honoured():
-    feed = build([
-        ind("10.1.2.3", "ipv4"),
-        ind("192.168.0.0/16", "ipv4_cidr"),
-        ind("100.64.1.1", "ipv4"),
-        ind("45.1.2.3", "ipv4", flags={"private"}),
-        ind("46.1.2.3", "ipv4"),
-    ])
+    feed = build(
+        [
+            ind("10.1.2.3", "ipv4"),
+            ind("192.168.0.0/16", "ipv4_cidr"),
+            ind("100.64.1.1", "ipv4"),
+            ind("45.1.2.3", "ipv4", flags={"private"}),
+            ind("46.1.2.3", "ipv4"),
+        ]
+    )
     assert feed.values() == ["46.1.2.3"]
     reasons = {r.value: r.reason for r in feed.removed}
     assert reasons["10.1.2.3"] == "guard" and reasons["45.1.2.3"] == "reserved"
@@ -38,9 +40,21 @@ def test_reserved_space_is_dropped_even_without_flags_and_flags_are_honoured():
 def test_public_resolvers_and_root_servers_never_fed():
     feed = build([ind("8.8.8.8", "ipv4"), ind("198.41.0.4", "ipv4"), ind("1.1.1.1", "ipv4")])
     assert feed.values() == []
-    assert {r.detail.split("(")[1] for r in feed.removed} >= {"guard:public-resolver)", "guard:root-server)"}
-    feed6 = build_feed("ipv6", [ind("2001:4860:4860::8888", "ipv6"), ind("2001:500:2f::f", "ipv6"),
-                                ind("fe80::1", "ipv6"), ind("2a00:1450::1", "ipv6")], None, OPTS)
+    assert {r.detail.split("(")[1] for r in feed.removed} >= {
+        "guard:public-resolver)",
+        "guard:root-server)",
+    }
+    feed6 = build_feed(
+        "ipv6",
+        [
+            ind("2001:4860:4860::8888", "ipv6"),
+            ind("2001:500:2f::f", "ipv6"),
+            ind("fe80::1", "ipv6"),
+            ind("2a00:1450::1", "ipv6"),
+        ],
+        None,
+        OPTS,
+    )
     assert feed6.values() == ["2a00:1450::1"]
 
 
@@ -52,6 +66,7 @@ def test_network_overlapping_whitelisted_address_is_split_around_it():
     assert "45.1.2.0/24" not in vals and "45.1.2.3" not in vals
     assert len(vals) == 8  # /24 minus one /32 leaves 8 prefixes
     import ipaddress
+
     covered = sum(ipaddress.ip_network(v).num_addresses for v in vals)
     assert covered == 255
     assert all(ipaddress.ip_address("45.1.2.3") not in ipaddress.ip_network(v) for v in vals)
@@ -82,8 +97,12 @@ def test_whitelist_tagged_records_whitelist_and_are_never_fed():
 
 
 def test_window_and_confidence_filter_after_aggregation():
-    items = [ind("45.1.1.1", "ipv4", days_ago=30), ind("45.1.1.2", "ipv4", conf=20),
-             ind("45.1.1.3", "ipv4", days_ago=30), ind("45.1.1.3", "ipv4", days_ago=2)]
+    items = [
+        ind("45.1.1.1", "ipv4", days_ago=30),
+        ind("45.1.1.2", "ipv4", conf=20),
+        ind("45.1.1.3", "ipv4", days_ago=30),
+        ind("45.1.1.3", "ipv4", days_ago=2),
+    ]
     feed = build(items, confidence_min=50)
     assert feed.values() == ["45.1.1.3"]
     assert {r.reason for r in feed.removed} == {"window", "confidence"}

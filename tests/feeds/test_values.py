@@ -8,10 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from cif.feeds import FeedOptions, Whitelist, build_feed
+from cif.feeds import FeedOptions, Whitelist, build_feed, values
 from cif.feeds.builder import _split, _split_slow
 from cif.feeds.service import FeedRequest, FeedService
-from cif.feeds import values
 from cif.feeds.values import VALUE_FORMATS, build_values
 from cif.formats import render
 from cif.store import open_store
@@ -28,19 +27,34 @@ def _records(rnd: random.Random, n: int = 600) -> list:
         elif r < 0.45:
             p = rnd.choice((16, 22, 24, 28))
             n32 = (45 << 24 | rnd.getrandbits(24)) & ~((1 << (32 - p)) - 1)
-            v, it = f"{n32 >> 24}.{(n32 >> 16) & 255}.{(n32 >> 8) & 255}.{n32 & 255}/{p}", "ipv4_cidr"
+            v, it = (
+                f"{n32 >> 24}.{(n32 >> 16) & 255}.{(n32 >> 8) & 255}.{n32 & 255}/{p}",
+                "ipv4_cidr",
+            )
         elif r < 0.5:
             v = rnd.choice(["8.8.8.8", "10.0.0.1", "1.1.1.0/24", "9.9.9.9"])
             it = "ipv4_cidr" if "/" in v else "ipv4"
         elif r < 0.85:
-            v, it = rnd.choice([f"h{i}.site{rnd.randrange(30)}.com", "netflix.com", "mail.google.com",
-                                f"x{i}.blogspot.com", "co.uk", f"a.b{i % 5}.evil.net"]), "fqdn"
+            v, it = (
+                rnd.choice(
+                    [
+                        f"h{i}.site{rnd.randrange(30)}.com",
+                        "netflix.com",
+                        "mail.google.com",
+                        f"x{i}.blogspot.com",
+                        "co.uk",
+                        f"a.b{i % 5}.evil.net",
+                    ]
+                ),
+                "fqdn",
+            )
         else:
             v, it = f"{rnd.getrandbits(128):032x}", "md5"
         tags = {"whitelist"} if rnd.random() < 0.03 else {"scanner"}
         flags = {"private"} if v.startswith("10.") else set()
-        out.append(ind(v, it, tags=tags, flags=flags, provider=rnd.choice("ab"),
-                       days_ago=rnd.random() * 3))
+        out.append(
+            ind(v, it, tags=tags, flags=flags, provider=rnd.choice("ab"), days_ago=rnd.random() * 3)
+        )
     return out
 
 
@@ -67,17 +81,23 @@ def test_value_path_equals_full_build(seed, itype, bulk, monkeypatch):
     wl = _whitelist(rnd)
     if itype == "md5":
         wl._urls[f"md5:{recs[-1].indicator}"] = wl._urls.get("x") or __import__(
-            "cif.feeds.whitelist", fromlist=["Entry"]).Entry(recs[-1].indicator, "wl")
+            "cif.feeds.whitelist", fromlist=["Entry"]
+        ).Entry(recs[-1].indicator, "wl")
     opts = FeedOptions(window=timedelta(days=7), now=NOW)
     full = build_feed(itype, recs, wl, opts)
     tagged = Whitelist()
     tagged.add_indicators(r for r in recs if "whitelist" in r.tags)
     wanted = {"ipv4": ("ipv4", "ipv4_cidr"), "fqdn": ("fqdn",), "md5": ("md5",)}[itype]
     mine = [r for r in recs if r.itype in wanted and "whitelist" not in r.tags]
-    vf = build_values(itype, [r.indicator for r in mine if not r.flags],
-                      {r.indicator for r in mine if r.flags}, [wl, tagged])
+    vf = build_values(
+        itype,
+        [r.indicator for r in mine if not r.flags],
+        {r.indicator for r in mine if r.flags},
+        [wl, tagged],
+    )
     assert [(x.indicator, x.itype) for x in vf.lines] == [
-        (i.indicator, i.itype) for i in sorted(full.indicators, key=lambda i: i.indicator)]
+        (i.indicator, i.itype) for i in sorted(full.indicators, key=lambda i: i.indicator)
+    ]
     assert vf.removed == len(full.removed)
     for wildcard in (False, True):
         assert vf.plain(wildcard=wildcard) == render("plain", vf.lines, wildcard=wildcard)
@@ -107,7 +127,8 @@ def test_fast_split_equals_slow():
         cap = rnd.choice((1, 2, 8, 16, 64))
         assert _split(f"{ip(n)}/{p}", holes, cap) == _split_slow(f"{ip(n)}/{p}", holes, cap)
     assert _split("2001:db8::/32", ["2001:db8:0:1::/64", "2001:db8::1"], 64) == _split_slow(
-        "2001:db8::/32", ["2001:db8:0:1::/64", "2001:db8::1"], 64)
+        "2001:db8::/32", ["2001:db8:0:1::/64", "2001:db8::1"], 64
+    )
 
 
 def test_service_value_path_equals_full_path(tmp_path):
@@ -120,11 +141,21 @@ def test_service_value_path_equals_full_path(tmp_path):
     store.upsert(recs)
     folder = tmp_path / "wl"
     (folder / "n").mkdir(parents=True)
-    (folder / "n" / "list.json").write_text(json.dumps(
-        {"name": "nets", "type": "cidr", "list": ["45.1.0.0/24", "45.2.3.128/25", "45.0.1.7"]}))
+    (folder / "n" / "list.json").write_text(
+        json.dumps(
+            {"name": "nets", "type": "cidr", "list": ["45.1.0.0/24", "45.2.3.128/25", "45.0.1.7"]}
+        )
+    )
     (folder / "h").mkdir()
-    (folder / "h" / "list.json").write_text(json.dumps(
-        {"name": "hosts", "type": "hostname", "list": ["site3.com", "Site6.com.", "*.b1.evil.net", ""]}))
+    (folder / "h" / "list.json").write_text(
+        json.dumps(
+            {
+                "name": "hosts",
+                "type": "hostname",
+                "list": ["site3.com", "Site6.com.", "*.b1.evil.net", ""],
+            }
+        )
+    )
     svc = FeedService(store, folder)
     try:
         for itype in ("ipv4", "fqdn", "md5"):
@@ -144,10 +175,14 @@ def test_folder_whitelist_survives_store_changes(tmp_path, monkeypatch):
     store = open_store(str(tmp_path / "s.db"))
     folder = tmp_path / "wl"
     folder.mkdir()
-    (folder / "list.json").write_text(json.dumps({"name": "n", "type": "cidr", "list": ["45.1.0.0/24"]}))
+    (folder / "list.json").write_text(
+        json.dumps({"name": "n", "type": "cidr", "list": ["45.1.0.0/24"]})
+    )
     loads = []
     real = service.load_warninglist_dir
-    monkeypatch.setattr(service, "load_warninglist_dir", lambda d, wl: loads.append(d) or real(d, wl))
+    monkeypatch.setattr(
+        service, "load_warninglist_dir", lambda d, wl: loads.append(d) or real(d, wl)
+    )
     svc = FeedService(store, folder)
     try:
         store.upsert([ind("45.1.0.9", "ipv4", days_ago=0)])
@@ -163,7 +198,11 @@ def test_folder_whitelist_survives_store_changes(tmp_path, monkeypatch):
 def test_split_piece_equal_to_a_stored_value_is_printed_once():
     wl = Whitelist()
     wl.add_network("45.9.9.128/25", "wl")
-    recs = [ind("45.9.9.0/24", "ipv4_cidr"), ind("45.9.9.0/25", "ipv4_cidr"), ind("45.9.8.1", "ipv4")]
+    recs = [
+        ind("45.9.9.0/24", "ipv4_cidr"),
+        ind("45.9.9.0/25", "ipv4_cidr"),
+        ind("45.9.8.1", "ipv4"),
+    ]
     vf = build_values("ipv4", [r.indicator for r in recs], set(), [wl])
     full = build_feed("ipv4", recs, wl, FeedOptions(now=NOW))
     assert [x.indicator for x in vf.lines] == sorted(i.indicator for i in full.indicators)
@@ -182,8 +221,10 @@ def test_concurrent_cold_requests_build_once(tmp_path, monkeypatch):
     monkeypatch.setattr(svc, "build_values", lambda *a: builds.append(1) or real(*a))
     req = FeedRequest(itype="ipv4", fmt="plain")
     out: list = []
-    threads = [threading.Thread(target=lambda: out.append(svc.rendered(req, ["everyone"], [])))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: out.append(svc.rendered(req, ["everyone"], [])))
+        for _ in range(8)
+    ]
     try:
         for t in threads:
             t.start()

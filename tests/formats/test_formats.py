@@ -31,7 +31,7 @@ MIXED = [
     mk("45.1.3.0/24", "ipv4_cidr"),
     mk("2a00:1450:4001::1", "ipv6"),
     mk("2a00:1450:4002::/48", "ipv6_cidr"),
-    mk("http://x.example.net:8080/a;b\"c/login.php?u=1", "url", tlp="red"),
+    mk('http://x.example.net:8080/a;b"c/login.php?u=1', "url", tlp="red"),
     mk("someone@example.org", "email", tlp="clear"),
     mk("d41d8cd98f00b204e9800998ecf8427e", "md5"),
     mk("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256", tlp="green"),
@@ -77,7 +77,7 @@ def test_table_aligns_columns():
 def test_plain_list_drops_url_scheme_and_dedups():
     out = render("plain", MIXED + [MIXED[0]], wildcard=True).splitlines()
     assert out[:2] == ["bad.example.com", "*.bad.example.com"]
-    assert "x.example.net:8080/a;b\"c/login.php?u=1" in out and len(out) == len(set(out))
+    assert 'x.example.net:8080/a;b"c/login.php?u=1' in out and len(out) == len(set(out))
 
 
 def test_ipset_script_has_family_sets_and_atomic_swap():
@@ -107,7 +107,7 @@ def test_zeek_intel_layout():
     assert all(len(r) == len(header) - 1 for r in rows.values())
     assert rows["45.1.2.3"][1] == "Intel::ADDR" and rows["45.1.3.0/24"][1] == "Intel::SUBNET"
     assert rows["bad.example.com"][1:4] == ["Intel::DOMAIN", "cif:example-feed", "phish kit"]
-    assert rows["x.example.net:8080/a;b\"c/login.php?u=1"][1] == "Intel::URL"
+    assert rows['x.example.net:8080/a;b"c/login.php?u=1'][1] == "Intel::URL"
     assert rows["someone@example.org"][1] == "Intel::EMAIL"
     assert rows[MIXED[7].indicator][1] == "Intel::FILE_HASH" and rows[MIXED[7].indicator][4] == "-"
     plain = render("zeek", MIXED, extra_meta=False).splitlines()
@@ -129,7 +129,9 @@ def test_rpz_triggers_and_named_checkzone(tmp_path):
     for action in ("nxdomain", "nodata", "drop", "passthru"):
         zone = tmp_path / f"{action}.zone"
         zone.write_text(render("rpz", MIXED, origin="rpz.example", action=action))
-        res = subprocess.run(["named-checkzone", "rpz.example", str(zone)], capture_output=True, text=True)
+        res = subprocess.run(
+            ["named-checkzone", "rpz.example", str(zone)], capture_output=True, text=True
+        )
         assert res.returncode == 0, res.stdout + res.stderr
 
 
@@ -164,7 +166,10 @@ def test_rules_parse_and_sids_stable_revs_bump():
     assert next_state(list(reversed(items))) == st1
     changed = [items[0], mk("45.1.2.3", "ipv4", confidence=40, tags={"scanner", "ssh"})]
     st2 = next_state(changed, st1)
-    assert st2["ipv4:45.1.2.3"]["rev"] == 2 and st2["ipv4:45.1.2.3"]["sid"] == st1["ipv4:45.1.2.3"]["sid"]
+    assert (
+        st2["ipv4:45.1.2.3"]["rev"] == 2
+        and st2["ipv4:45.1.2.3"]["sid"] == st1["ipv4:45.1.2.3"]["sid"]
+    )
     assert st2["fqdn:bad.example.com"]["rev"] == 1
     text = render("suricata", changed, state=st1)
     assert f"sid:{st1['ipv4:45.1.2.3']['sid']}; rev:2;" in text

@@ -23,8 +23,13 @@ def test_values_as_arguments() -> None:
     assert r.exit_code == 0, r.output
     assert _lines(r.output) == [
         {"input": "1.2.3.4", "indicator": "1.2.3.4", "itype": "ipv4", "flags": []},
-        {"input": "hxxp://Evil[.]co.uk/x", "indicator": "http://evil.co.uk/x", "itype": "url",
-         "flags": [], "registered_domain": "evil.co.uk"},
+        {
+            "input": "hxxp://Evil[.]co.uk/x",
+            "indicator": "http://evil.co.uk/x",
+            "itype": "url",
+            "flags": [],
+            "registered_domain": "evil.co.uk",
+        },
         {"input": "foo.notatld", "error": "'foo.notatld': 'notatld' is not a public suffix"},
     ]
 
@@ -34,8 +39,13 @@ def test_stdin_lines_skip_blanks() -> None:
     assert r.exit_code == 0, r.output
     assert _lines(r.output) == [
         {"input": "10.0.0.1", "indicator": "10.0.0.1", "itype": "ipv4", "flags": ["private"]},
-        {"input": "User@Mail.Example.com", "indicator": "user@mail.example.com", "itype": "email",
-         "flags": ["documentation"], "registered_domain": "example.com"},
+        {
+            "input": "User@Mail.Example.com",
+            "indicator": "user@mail.example.com",
+            "itype": "email",
+            "flags": ["documentation"],
+            "registered_domain": "example.com",
+        },
     ]
 
 
@@ -57,7 +67,12 @@ def test_unknown_itype_is_a_usage_error() -> None:
 
 
 def test_fqdn_without_registered_domain_has_no_key() -> None:
-    assert describe("co.uk") == {"input": "co.uk", "indicator": "co.uk", "itype": "fqdn", "flags": []}
+    assert describe("co.uk") == {
+        "input": "co.uk",
+        "indicator": "co.uk",
+        "itype": "fqdn",
+        "flags": [],
+    }
     assert "registered_domain" not in describe("http://1.2.3.4/")
 
 
@@ -66,13 +81,25 @@ def test_subprocess_with_stdin() -> None:
     p = subprocess.run(
         [sys.executable, "-c", code],
         input="hxxps://bücher[.]de/a b\n\n2001:DB8::1\n300.1.1.1\n",
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert p.returncode == 0, p.stderr
     assert _lines(p.stdout) == [
-        {"input": "hxxps://bücher[.]de/a b", "indicator": "https://xn--bcher-kva.de/a%20b",
-         "itype": "url", "flags": [], "registered_domain": "xn--bcher-kva.de"},
-        {"input": "2001:DB8::1", "indicator": "2001:db8::1", "itype": "ipv6",
-         "flags": ["documentation"]},
+        {
+            "input": "hxxps://bücher[.]de/a b",
+            "indicator": "https://xn--bcher-kva.de/a%20b",
+            "itype": "url",
+            "flags": [],
+            "registered_domain": "xn--bcher-kva.de",
+        },
+        {
+            "input": "2001:DB8::1",
+            "indicator": "2001:db8::1",
+            "itype": "ipv6",
+            "flags": ["documentation"],
+        },
         {"input": "300.1.1.1", "error": "'300.1.1.1': octet 300 is out of range"},
     ]

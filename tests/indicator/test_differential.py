@@ -26,15 +26,40 @@ _DIFFER = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("192.88.99
 
 
 def _std_flags_v4(a: ipaddress.IPv4Address) -> bool:
-    return a.is_private or a.is_reserved or a.is_loopback or a.is_multicast or a.is_link_local \
-        or a.is_unspecified or not a.is_global
+    return (
+        a.is_private
+        or a.is_reserved
+        or a.is_loopback
+        or a.is_multicast
+        or a.is_link_local
+        or a.is_unspecified
+        or not a.is_global
+    )
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(V4, st.sampled_from([int(n.network_address) + k for n in (
-    ipaddress.ip_network(t) for t in ("10.0.0.0/8", "172.16.0.0/12", "100.64.0.0/10",
-                                      "198.18.0.0/15", "169.254.0.0/16", "224.0.0.0/4"))
-    for k in (-1, 0, 1)])))
+@given(
+    st.one_of(
+        V4,
+        st.sampled_from(
+            [
+                int(n.network_address) + k
+                for n in (
+                    ipaddress.ip_network(t)
+                    for t in (
+                        "10.0.0.0/8",
+                        "172.16.0.0/12",
+                        "100.64.0.0/10",
+                        "198.18.0.0/15",
+                        "169.254.0.0/16",
+                        "224.0.0.0/4",
+                    )
+                )
+                for k in (-1, 0, 1)
+            ]
+        ),
+    )
+)
 def test_ipv4_matches_ipaddress(n: int) -> None:
     a = ipaddress.IPv4Address(n)
     got = normalize(str(a))

@@ -29,7 +29,7 @@ def _ipv4(r: random.Random) -> str:
 
 
 def _ipv6(r: random.Random) -> str:
-    groups = [f"{r.choice((0, 0, 1, 0xdb8, 0xffff, r.getrandbits(16))):x}" for _ in range(8)]
+    groups = [f"{r.choice((0, 0, 1, 0xDB8, 0xFFFF, r.getrandbits(16))):x}" for _ in range(8)]
     head = r.choice(("2001", "2a00", "fe80", "ff02", "0", "64:ff9b"))
     text = ":".join([head] + groups[1:]) if head != "64:ff9b" else "64:ff9b::" + groups[0]
     if r.random() < 0.3:
@@ -55,15 +55,35 @@ def _defang(r: random.Random, v: str) -> str:
 def _values(seed: int, n: int) -> list[str]:
     r = random.Random(seed)
     makers = [
-        _name, _ipv4, _ipv6, _url,
+        _name,
+        _ipv4,
+        _ipv6,
+        _url,
         lambda r: f"{_ipv4(r)}/{r.choice((0, 8, 9, 16, 24, 31, 32, 33, '08', '024'))}",
         lambda r: f"{_ipv6(r)}/{r.choice((0, 32, 48, 64, 96, 104, 128, 129))}",
         lambda r: f"{r.choice(WORDS)}.{r.choice(WORDS)}{r.randint(0, 99)}@{_name(r)}",
         lambda r: f"{r.getrandbits(128):032x}"[: r.choice((31, 32, 32, 33))],
         lambda r: f"{r.getrandbits(160):040X}",
-        lambda r: r.choice(("AS15169", "as 15169", "ASN-1", "15169", "", "  ", "localhost",
-                            "x.example.com", "a.home.arpa", "xn--bcher-kva.de", "xn--zz.com",
-                            "bücher.de", "::ffff:1.2.3.4", "fe80::1%eth0", "1.2.3", "a..com")),
+        lambda r: r.choice(
+            (
+                "AS15169",
+                "as 15169",
+                "ASN-1",
+                "15169",
+                "",
+                "  ",
+                "localhost",
+                "x.example.com",
+                "a.home.arpa",
+                "xn--bcher-kva.de",
+                "xn--zz.com",
+                "bücher.de",
+                "::ffff:1.2.3.4",
+                "fe80::1%eth0",
+                "1.2.3",
+                "a..com",
+            )
+        ),
     ]
     out = []
     for _ in range(n):
@@ -75,7 +95,7 @@ def _values(seed: int, n: int) -> list[str]:
             v = f" {v}\t"
         elif x < 0.25 and v:
             i = r.randrange(len(v))
-            v = v[:i] + r.choice("[]():/@%. _-xZ9é") + v[i + 1:]
+            v = v[:i] + r.choice("[]():/@%. _-xZ9é") + v[i + 1 :]
         out.append(v)
     return out
 
@@ -163,8 +183,11 @@ def test_cidr_fast_path() -> None:
     assert normalize("8.8.8.8/24") == ("8.8.8.0/24", "ipv4_cidr", frozenset())
     assert normalize("8.8.8.0/24").indicator == "8.8.8.0/24"
     assert normalize("100.64.1.1/9").flags == {"cgnat"}
-    assert normalize("2001:db8:1:2::1/48") == ("2001:db8:1::/48", "ipv6_cidr",
-                                                frozenset({"documentation"}))
+    assert normalize("2001:db8:1:2::1/48") == (
+        "2001:db8:1::/48",
+        "ipv6_cidr",
+        frozenset({"documentation"}),
+    )
     assert normalize("::ffff:10.0.0.0/104").indicator == "10.0.0.0/8"
     assert normalize("2a00:1:2:3:4:5:6:7/64").indicator == "2a00:1:2:3::/64"
 
@@ -175,8 +198,33 @@ def _tokens_reference(s: str) -> str:
 
 def test_refang_tokens_match_the_pattern() -> None:
     r = random.Random(11)
-    parts = ["[", "]", "(", ")", "{", "}", ".", "dot", "DOT", "at", "@", ":", "/", "a", "1",
-             " ", "\t", "\\", "[.]", "(.)", "[dot]", "[@]", "[at]", "[:]", "{.}"]
+    parts = [
+        "[",
+        "]",
+        "(",
+        ")",
+        "{",
+        "}",
+        ".",
+        "dot",
+        "DOT",
+        "at",
+        "@",
+        ":",
+        "/",
+        "a",
+        "1",
+        " ",
+        "\t",
+        "\\",
+        "[.]",
+        "(.)",
+        "[dot]",
+        "[@]",
+        "[at]",
+        "[:]",
+        "{.}",
+    ]
     for _ in range(50_000):
         s = "".join(r.choice(parts) for _ in range(r.randint(1, 10)))
         assert _tokens(s) == _tokens_reference(s), s
@@ -214,8 +262,29 @@ def _escape_reference(s: str, extra: str) -> str:
 
 def test_escape_matches_the_character_loop() -> None:
     r = random.Random(12)
-    parts = ["%", "%7e", "%7E", "%2f", "%zz", "%4", "a", "Z", "/", "?", " ", "é", "~", "%25",
-             "%%", "<", "1", "f", "%41", "%c3%a9", "%e"]
+    parts = [
+        "%",
+        "%7e",
+        "%7E",
+        "%2f",
+        "%zz",
+        "%4",
+        "a",
+        "Z",
+        "/",
+        "?",
+        " ",
+        "é",
+        "~",
+        "%25",
+        "%%",
+        "<",
+        "1",
+        "f",
+        "%41",
+        "%c3%a9",
+        "%e",
+    ]
     for _ in range(50_000):
         s = "".join(r.choice(parts) for _ in range(r.randint(1, 8)))
         for extra in ("/", "/?"):
@@ -229,7 +298,9 @@ def test_url_port_out_of_range_on_the_fast_path() -> None:
     assert normalize("http://evil.com:65535/x").indicator == "http://evil.com:65535/x"
 
 
-@pytest.mark.parametrize("value", ["1.2\x003.4", "1.2.3.4\x00", "::1\x00", "10.0.0.0/8\x00", "\x001.2.3.4"])
+@pytest.mark.parametrize(
+    "value", ["1.2\x003.4", "1.2.3.4\x00", "::1\x00", "10.0.0.0/8\x00", "\x001.2.3.4"]
+)
 def test_nul_bytes_are_invalid_indicators_not_crashes(value):
     with pytest.raises(InvalidIndicator) as e:
         normalize(value)

@@ -52,11 +52,26 @@ VALID = [
     ("1.2.3.4/32", "1.2.3.4", "ipv4", E),
     ("1.2.3.4/31", "1.2.3.4/31", "ipv4_cidr", E),
     ("1.2.3.5/31", "1.2.3.4/31", "ipv4_cidr", E),
-    ("8.8.8.8/1", "0.0.0.0/1", "ipv4_cidr",
-     {"reserved", "unspecified", "private", "cgnat", "loopback"}),
-    ("128.0.0.0/1", "128.0.0.0/1", "ipv4_cidr",
-     {"private", "link-local", "reserved", "documentation", "benchmarking",
-      "multicast", "broadcast"}),
+    (
+        "8.8.8.8/1",
+        "0.0.0.0/1",
+        "ipv4_cidr",
+        {"reserved", "unspecified", "private", "cgnat", "loopback"},
+    ),
+    (
+        "128.0.0.0/1",
+        "128.0.0.0/1",
+        "ipv4_cidr",
+        {
+            "private",
+            "link-local",
+            "reserved",
+            "documentation",
+            "benchmarking",
+            "multicast",
+            "broadcast",
+        },
+    ),
     ("1.2.3.0/024", "1.2.3.0/24", "ipv4_cidr", E),
     ("012.1.1.1/8", "12.0.0.0/8", "ipv4_cidr", E),
     ("9.0.0.0/7", "8.0.0.0/7", "ipv4_cidr", E),
@@ -219,14 +234,26 @@ VALID = [
     # --- hashes
     ("d41d8cd98f00b204e9800998ecf8427e", "d41d8cd98f00b204e9800998ecf8427e", "md5", E),
     ("D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427e", "md5", E),
-    ("da39a3ee5e6b4b0d3255bfef95601890afd80709",
-     "da39a3ee5e6b4b0d3255bfef95601890afd80709", "sha1", E),
-    ("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
-     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256", E),
-    ("cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
-     "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
-     "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
-     "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e", "sha512", E),
+    (
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        "sha1",
+        E,
+    ),
+    (
+        "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "sha256",
+        E,
+    ),
+    (
+        "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+        "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+        "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+        "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+        "sha512",
+        E,
+    ),
     ("0" * 32, "0" * 32, "md5", E),
     ("1" * 40, "1" * 40, "sha1", E),
     # --- asn
@@ -280,7 +307,9 @@ def test_valid(value: str, canonical: str, itype: str, flags: set[str]) -> None:
 
 
 @pytest.mark.parametrize(("value", "canonical", "itype", "flags"), VALID)
-def test_canonical_is_a_fixed_point(value: str, canonical: str, itype: str, flags: set[str]) -> None:
+def test_canonical_is_a_fixed_point(
+    value: str, canonical: str, itype: str, flags: set[str]
+) -> None:
     n = normalize(canonical)
     assert n.indicator == canonical
     assert n.itype == itype
@@ -375,7 +404,9 @@ def test_invalid_names_value_and_reason(value: str, reason: str) -> None:
 def test_error_message_examples_from_the_contract() -> None:
     with pytest.raises(InvalidIndicator, match=r"^'300\.1\.1\.1': octet 300 is out of range$"):
         normalize("300.1.1.1")
-    with pytest.raises(InvalidIndicator, match=r"^'foo\.notatld': 'notatld' is not a public suffix$"):
+    with pytest.raises(
+        InvalidIndicator, match=r"^'foo\.notatld': 'notatld' is not a public suffix$"
+    ):
         normalize("foo.notatld")
 
 

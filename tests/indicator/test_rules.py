@@ -135,8 +135,13 @@ def test_is_not_public_suffix(name: str) -> None:
 
 
 def test_indicator_registered_domain_property() -> None:
-    assert Indicator.from_dict({"indicator": "https://a.b.bbc.co.uk/x"}).registered_domain == "bbc.co.uk"
-    assert Indicator.from_dict({"indicator": "x@mail.evil.com.au"}).registered_domain == "evil.com.au"
+    assert (
+        Indicator.from_dict({"indicator": "https://a.b.bbc.co.uk/x"}).registered_domain
+        == "bbc.co.uk"
+    )
+    assert (
+        Indicator.from_dict({"indicator": "x@mail.evil.com.au"}).registered_domain == "evil.com.au"
+    )
     assert Indicator.from_dict({"indicator": "www.evil.ru"}).registered_domain == "evil.ru"
     assert Indicator.from_dict({"indicator": "1.2.3.4"}).registered_domain is None
     assert Indicator.from_dict({"indicator": "http://1.2.3.4/x"}).registered_domain is None
@@ -208,22 +213,26 @@ def test_valid_values_are_not_refanged() -> None:
 
 # --- reserved ranges ----------------------------------------------------------------------
 
+
 def test_reserved_tables_are_exposed() -> None:
     assert ("10.0.0.0/8", "private") in RESERVED_V4
     assert ("2001:db8::/32", "documentation") in RESERVED_V6
 
 
-@pytest.mark.parametrize(("value", "flags"), [
-    ("10.0.0.1", {"private"}),
-    ("10.0.0.0/8", {"private"}),
-    ("8.8.8.8", set()),
-    ("::1", {"loopback"}),
-    ("fc00::/7", {"private"}),
-    ("fc00::/6", {"private", "reserved", "link-local", "multicast"}),
-    ("2001:db8::/31", {"documentation"}),
-    ("192.168.0.0/15", {"private"}),
-    ("100.64.0.0/9", {"cgnat"}),
-])
+@pytest.mark.parametrize(
+    ("value", "flags"),
+    [
+        ("10.0.0.1", {"private"}),
+        ("10.0.0.0/8", {"private"}),
+        ("8.8.8.8", set()),
+        ("::1", {"loopback"}),
+        ("fc00::/7", {"private"}),
+        ("fc00::/6", {"private", "reserved", "link-local", "multicast"}),
+        ("2001:db8::/31", {"documentation"}),
+        ("192.168.0.0/15", {"private"}),
+        ("100.64.0.0/9", {"cgnat"}),
+    ],
+)
 def test_reserved_flags(value: str, flags: set[str]) -> None:
     assert reserved_flags(value) == flags
 

@@ -25,13 +25,17 @@ def test_normalize_records_fills_defaults_and_reports_errors():
         {"indicator": "10.0.0.1", "tags": "b"},
         InvalidIndicator("line 9", "not JSON"),
     ]
-    inds, errs = normalize_records(recs, defaults={"provider": "Feed.Example", "tags": ["a"]}, start=10)
+    inds, errs = normalize_records(
+        recs, defaults={"provider": "Feed.Example", "tags": ["a"]}, start=10
+    )
     assert [i.indicator for i in inds] == ["http://example.com/", "10.0.0.1"]
     assert inds[0].provider == "feed.example" and inds[0].tags == {"a"}
     assert inds[1].tags == {"a", "b"}
     assert "private" in inds[1].flags
     assert [e.index for e in errs] == [11, 12, 14]
-    assert "missing" in errs[0].error and "JSON object" in errs[1].error and "line 9" in errs[2].error
+    assert (
+        "missing" in errs[0].error and "JSON object" in errs[1].error and "line 9" in errs[2].error
+    )
 
 
 def test_pipeline_batches_store_and_publish_once(tmp_path):
@@ -56,7 +60,8 @@ def test_check_refuses_single_records(tmp_path):
             raise InvalidIndicator(ind.group, "not allowed")
 
     res = Pipeline(store).submit(
-        [{"indicator": "198.51.100.1"}, {"indicator": "198.51.100.2", "group": "x"}], check=only_everyone
+        [{"indicator": "198.51.100.1"}, {"indicator": "198.51.100.2", "group": "x"}],
+        check=only_everyone,
     )
     assert (res.accepted, res.rejected) == (1, 1) and "'x'" in res.errors[0].error
     store.close()

@@ -1,13 +1,12 @@
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from cif.feeds.guards import top_sites
 from cif.indicator import Indicator
-from pathlib import Path
-
 from cif.score.features import (
     DENSE_NAMES,
     HOST_DENSE_NAMES,

@@ -17,8 +17,10 @@ def _write(url: str, worker: int) -> None:
     store = open_store(url)
     try:
         for r in range(ROUNDS):
-            batch = [ind(f"k{k}.shared.example", "fqdn", tags={f"w{worker}", f"r{r}"})
-                     for k in range(KEYS)]
+            batch = [
+                ind(f"k{k}.shared.example", "fqdn", tags={f"w{worker}", f"r{r}"})
+                for k in range(KEYS)
+            ]
             # every other round in reverse order, so writers cross each other
             store.upsert(batch if r % 2 else batch[::-1])
     finally:
@@ -45,8 +47,12 @@ def test_threads_share_one_store(store_url: str) -> None:
     def run(w: int) -> None:
         try:
             for r in range(ROUNDS):
-                store.upsert([ind(f"k{k}.shared.example", "fqdn", tags={f"w{w}", f"r{r}"})
-                              for k in range(KEYS)])
+                store.upsert(
+                    [
+                        ind(f"k{k}.shared.example", "fqdn", tags={f"w{w}", f"r{r}"})
+                        for k in range(KEYS)
+                    ]
+                )
                 store.search(Query(q="shared.example"))
         except BaseException as e:  # surfaced below
             errors.append(e)

@@ -8,16 +8,20 @@ import psycopg
 
 from cif.store import Query, open_store
 from cif.store.postgres import PostgresStore
+from cif.store.postgres_schema import CURRENT as PG_CURRENT
 from cif.store.sqlite import SQLiteStore
 from cif.store.sqlite_schema import CURRENT
-from cif.store.postgres_schema import CURRENT as PG_CURRENT
 
 assert CURRENT == PG_CURRENT, "both backends keep the same schema version"
 
 from .conftest import T0, ind
 
-OLD_ROWS = [ind("old.example", "fqdn", tags={"legacy"}), ind("a.old.example", "fqdn"),
-            ind("203.0.113.0/24", "ipv4_cidr"), ind("http://old.example/x", "url")]
+OLD_ROWS = [
+    ind("old.example", "fqdn", tags={"legacy"}),
+    ind("a.old.example", "fqdn"),
+    ind("203.0.113.0/24", "ipv4_cidr"),
+    ind("http://old.example/x", "url"),
+]
 
 
 def _fill_v1(store) -> None:  # type: ignore[no-untyped-def]
@@ -32,7 +36,9 @@ def _fill_v1(store) -> None:  # type: ignore[no-untyped-def]
             mask, values = sqlite._insert_row(r, i + 1, 0)
             named = dict(zip(sqlite._insert_cols(mask), values))
             rows.append(tuple(named.get(c) for c in cols.split(", ")))
-        conn.executemany(f"INSERT INTO indicators ({cols}) VALUES ({','.join('?' * len(rows[0]))})", rows)
+        conn.executemany(
+            f"INSERT INTO indicators ({cols}) VALUES ({','.join('?' * len(rows[0]))})", rows
+        )
         conn.execute("INSERT INTO indicator_tags VALUES ('legacy', 1)")
         conn.commit()
         conn.close()
@@ -41,12 +47,18 @@ def _fill_v1(store) -> None:  # type: ignore[no-untyped-def]
             cols = postgres._DATA_COLS.removesuffix(", rdomain")
             rows = [postgres._stage_row(r)[:-1] for r in OLD_ROWS]
             with conn.cursor() as cur:
-                cur.executemany(f"INSERT INTO indicators ({cols}) VALUES ({','.join(['%s'] * len(rows[0]))})", rows)
+                cur.executemany(
+                    f"INSERT INTO indicators ({cols}) VALUES ({','.join(['%s'] * len(rows[0]))})",
+                    rows,
+                )
 
 
 def test_old_database_is_migrated(store_url: str) -> None:
-    old = (SQLiteStore(store_url.removeprefix("sqlite://"), migrate_to=1) if store_url.startswith("sqlite")
-           else PostgresStore(store_url, migrate_to=1))
+    old = (
+        SQLiteStore(store_url.removeprefix("sqlite://"), migrate_to=1)
+        if store_url.startswith("sqlite")
+        else PostgresStore(store_url, migrate_to=1)
+    )
     assert old.schema_version() == 1
     _fill_v1(old)
     old.close()
@@ -56,12 +68,17 @@ def test_old_database_is_migrated(store_url: str) -> None:
         assert store.schema_version() == CURRENT
         assert store.changes() >= 0 and store.search_log() == []
         assert {i.indicator for i in store.search(Query(q="old.example")).items} == {
-            "old.example", "a.old.example"}
-        assert [i.indicator for i in store.search(Query(q="203.0.113.9")).items] == ["203.0.113.0/24"]
+            "old.example",
+            "a.old.example",
+        }
+        assert [i.indicator for i in store.search(Query(q="203.0.113.9")).items] == [
+            "203.0.113.0/24"
+        ]
         assert {i.indicator for i in store.search(Query(tags=["legacy"])).items} == {"old.example"}
         assert store.search(Query(q="old.example", limit=10)).items[-1].first_at == T0
         assert [i.indicator for i in store.search(Query(q="http://old.example/x")).items] == [
-            "http://old.example/x"]
+            "http://old.example/x"
+        ]
         again_old = store.upsert([ind("old.example", "fqdn"), ind("http://old.example/x", "url")])
         assert (again_old.inserted, again_old.updated) == (0, 2)
         store.upsert([ind("new.old.example", "fqdn")])

@@ -38,8 +38,10 @@ SHAPES = {
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_no_full_scan(store, shape: str) -> None:  # type: ignore[no-untyped-def]
-    store.upsert([ind(f"h{i}.example.com", "fqdn", tags={"c2"}) for i in range(50)]
-                 + [ind(f"10.0.{i}.1", "ipv4") for i in range(50)])
+    store.upsert(
+        [ind(f"h{i}.example.com", "fqdn", tags={"c2"}) for i in range(50)]
+        + [ind(f"10.0.{i}.1", "ipv4") for i in range(50)]
+    )
     plan = store.explain(SHAPES[shape])
     text = "\n".join(plan)
     if "sqlite" in store.url:

@@ -43,12 +43,19 @@ def _seed(store, n: int = 400) -> None:
         else:
             v, it = f"{rnd.getrandbits(128):032x}", "md5"
         last = T0 - timedelta(days=rnd.randrange(20), seconds=rnd.randrange(86400))
-        rows.append(ind(
-            v, it, provider=rnd.choice(["a", "b", "c"]), group=rnd.choice(["everyone", "partners"]),
-            tlp=rnd.choice(["green", "amber", "red"]), confidence=float(rnd.randrange(101)),
-            tags=set(rnd.sample(TAGS_, rnd.randrange(0, 3))), last_at=last,
-            flags={"private"} if it == "ipv4" and rnd.random() < 0.05 else set(),
-        ))
+        rows.append(
+            ind(
+                v,
+                it,
+                provider=rnd.choice(["a", "b", "c"]),
+                group=rnd.choice(["everyone", "partners"]),
+                tlp=rnd.choice(["green", "amber", "red"]),
+                confidence=float(rnd.randrange(101)),
+                tags=set(rnd.sample(TAGS_, rnd.randrange(0, 3))),
+                last_at=last,
+                flags={"private"} if it == "ipv4" and rnd.random() < 0.05 else set(),
+            )
+        )
     store.upsert(rows)
 
 
@@ -65,17 +72,46 @@ def _search(store, q: Query) -> list:
 
 CASES = [
     (ScanFilter(itypes=("ipv4", "ipv4_cidr")), {}),
-    (ScanFilter(itypes=("fqdn",), last_since=T0 - timedelta(days=7), exclude_tags=("whitelist",)),
-     {"last_since": T0 - timedelta(days=7), "exclude_tags": ["whitelist"]}),
-    (ScanFilter(itypes=("ipv4", "ipv4_cidr", "md5"), confidence_min=50, tags=("c2", "scanner"),
-                providers=("a", "b"), tlps=("green", "red")),
-     {"confidence_min": 50, "tags": ["c2", "scanner"], "providers": ["a", "b"], "tlps": ["green", "red"]}),
-    (ScanFilter(itypes=("fqdn", "md5"), allowed_groups=("everyone",), red_groups=()),
-     {"allowed_groups": ["everyone"], "red_groups": []}),
-    (ScanFilter(itypes=("ipv4",), allowed_groups=("everyone", "partners"), red_groups=("partners",),
-                groups=("partners",), exclude_tags=("whitelist", "botnet")),
-     {"allowed_groups": ["everyone", "partners"], "red_groups": ["partners"], "groups": ["partners"],
-      "exclude_tags": ["whitelist", "botnet"]}),
+    (
+        ScanFilter(
+            itypes=("fqdn",), last_since=T0 - timedelta(days=7), exclude_tags=("whitelist",)
+        ),
+        {"last_since": T0 - timedelta(days=7), "exclude_tags": ["whitelist"]},
+    ),
+    (
+        ScanFilter(
+            itypes=("ipv4", "ipv4_cidr", "md5"),
+            confidence_min=50,
+            tags=("c2", "scanner"),
+            providers=("a", "b"),
+            tlps=("green", "red"),
+        ),
+        {
+            "confidence_min": 50,
+            "tags": ["c2", "scanner"],
+            "providers": ["a", "b"],
+            "tlps": ["green", "red"],
+        },
+    ),
+    (
+        ScanFilter(itypes=("fqdn", "md5"), allowed_groups=("everyone",), red_groups=()),
+        {"allowed_groups": ["everyone"], "red_groups": []},
+    ),
+    (
+        ScanFilter(
+            itypes=("ipv4",),
+            allowed_groups=("everyone", "partners"),
+            red_groups=("partners",),
+            groups=("partners",),
+            exclude_tags=("whitelist", "botnet"),
+        ),
+        {
+            "allowed_groups": ["everyone", "partners"],
+            "red_groups": ["partners"],
+            "groups": ["partners"],
+            "exclude_tags": ["whitelist", "botnet"],
+        },
+    ),
     (ScanFilter(itypes=("ipv4",), allowed_groups=()), {"allowed_groups": []}),
 ]
 
@@ -88,10 +124,27 @@ def test_scan_matches_search(store):
         assert set(got) == set(want), f
         for k, r in got.items():
             i = want[k]
-            assert (r[INDICATOR], r[ITYPE], r[CONFIDENCE], r[LAST_AT], set(r[TAGS]), r[PROVIDER],
-                    r[TLP], r[GRP], set(r[FLAGS])) == (
-                i.indicator, i.itype, i.confidence, micros(i.last_at), i.tags, i.provider, i.tlp,
-                i.group, i.flags)
+            assert (
+                r[INDICATOR],
+                r[ITYPE],
+                r[CONFIDENCE],
+                r[LAST_AT],
+                set(r[TAGS]),
+                r[PROVIDER],
+                r[TLP],
+                r[GRP],
+                set(r[FLAGS]),
+            ) == (
+                i.indicator,
+                i.itype,
+                i.confidence,
+                micros(i.last_at),
+                i.tags,
+                i.provider,
+                i.tlp,
+                i.group,
+                i.flags,
+            )
 
 
 def test_scan_values_matches_search(store):

@@ -19,25 +19,48 @@ def values(store, **kw) -> set[str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def net(store):  # type: ignore[no-untyped-def]
-    store.upsert([
-        ind("10.0.0.0/8", "ipv4_cidr"), ind("10.1.0.0/16", "ipv4_cidr"),
-        ind("10.1.2.3", "ipv4"), ind("10.1.2.4", "ipv4"), ind("10.2.0.1", "ipv4"),
-        ind("11.0.0.1", "ipv4"), ind("0.0.0.0/0", "ipv4_cidr"),
-        ind("2001:db8::/32", "ipv6_cidr"), ind("2001:db8:1::/48", "ipv6_cidr"),
-        ind("2001:db8:1::5", "ipv6"), ind("2001:db9::1", "ipv6"),
-        ind("example.com", "fqdn"), ind("a.example.com", "fqdn"), ind("b.a.example.com", "fqdn"),
-        ind("notexample.com", "fqdn"), ind("example.com.evil.net", "fqdn"),
-        ind("http://example.com/x", "url"), ind("d41d8cd98f00b204e9800998ecf8427e", "md5"),
-    ])
+    store.upsert(
+        [
+            ind("10.0.0.0/8", "ipv4_cidr"),
+            ind("10.1.0.0/16", "ipv4_cidr"),
+            ind("10.1.2.3", "ipv4"),
+            ind("10.1.2.4", "ipv4"),
+            ind("10.2.0.1", "ipv4"),
+            ind("11.0.0.1", "ipv4"),
+            ind("0.0.0.0/0", "ipv4_cidr"),
+            ind("2001:db8::/32", "ipv6_cidr"),
+            ind("2001:db8:1::/48", "ipv6_cidr"),
+            ind("2001:db8:1::5", "ipv6"),
+            ind("2001:db9::1", "ipv6"),
+            ind("example.com", "fqdn"),
+            ind("a.example.com", "fqdn"),
+            ind("b.a.example.com", "fqdn"),
+            ind("notexample.com", "fqdn"),
+            ind("example.com.evil.net", "fqdn"),
+            ind("http://example.com/x", "url"),
+            ind("d41d8cd98f00b204e9800998ecf8427e", "md5"),
+        ]
+    )
     return store
 
 
 def test_ipv4_inside_and_containing(net) -> None:  # type: ignore[no-untyped-def]
     assert values(net, q="10.1.2.3") == {"10.1.2.3", "10.1.0.0/16", "10.0.0.0/8", "0.0.0.0/0"}
-    assert values(net, q="10.1.0.0/16") == {"10.1.0.0/16", "10.1.2.3", "10.1.2.4",
-                                             "10.0.0.0/8", "0.0.0.0/0"}
-    assert values(net, q="10.0.0.0/8") == {"10.0.0.0/8", "10.1.0.0/16", "10.1.2.3", "10.1.2.4",
-                                            "10.2.0.1", "0.0.0.0/0"}
+    assert values(net, q="10.1.0.0/16") == {
+        "10.1.0.0/16",
+        "10.1.2.3",
+        "10.1.2.4",
+        "10.0.0.0/8",
+        "0.0.0.0/0",
+    }
+    assert values(net, q="10.0.0.0/8") == {
+        "10.0.0.0/8",
+        "10.1.0.0/16",
+        "10.1.2.3",
+        "10.1.2.4",
+        "10.2.0.1",
+        "0.0.0.0/0",
+    }
     assert values(net, q="12.0.0.1") == {"0.0.0.0/0"}
 
 
@@ -65,14 +88,41 @@ def test_exact_shapes(net) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_filters(store) -> None:  # type: ignore[no-untyped-def]
-    store.upsert([
-        ind("a.example", "fqdn", tags={"phishing"}, provider="p1", confidence=90, cc="NL",
-            asn=1, tlp="green", probability=70, reported_at=T0 - timedelta(days=1)),
-        ind("b.example", "fqdn", tags={"malware", "c2"}, provider="p2", confidence=40, cc="US",
-            asn=2, tlp="amber", last_at=T0 - timedelta(days=3)),
-        ind("192.0.2.9", "ipv4", tags={"scanner", "c2"}, provider="p1", confidence=60,
-            group="partners"),
-    ])
+    store.upsert(
+        [
+            ind(
+                "a.example",
+                "fqdn",
+                tags={"phishing"},
+                provider="p1",
+                confidence=90,
+                cc="NL",
+                asn=1,
+                tlp="green",
+                probability=70,
+                reported_at=T0 - timedelta(days=1),
+            ),
+            ind(
+                "b.example",
+                "fqdn",
+                tags={"malware", "c2"},
+                provider="p2",
+                confidence=40,
+                cc="US",
+                asn=2,
+                tlp="amber",
+                last_at=T0 - timedelta(days=3),
+            ),
+            ind(
+                "192.0.2.9",
+                "ipv4",
+                tags={"scanner", "c2"},
+                provider="p1",
+                confidence=60,
+                group="partners",
+            ),
+        ]
+    )
     assert values(store, itypes=["ipv4"]) == {"192.0.2.9"}
     assert values(store, tags=["c2", "phishing"]) == {"a.example", "b.example", "192.0.2.9"}
     assert values(store, tags=["c2"], exclude_tags=["scanner"]) == {"b.example"}
@@ -93,8 +143,9 @@ def test_filters(store) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_allowed_groups_restrict_whatever_is_asked(store) -> None:  # type: ignore[no-untyped-def]
-    store.upsert([ind("x.example", "fqdn", group="everyone"),
-                  ind("y.example", "fqdn", group="secret")])
+    store.upsert(
+        [ind("x.example", "fqdn", group="everyone"), ind("y.example", "fqdn", group="secret")]
+    )
     assert values(store, allowed_groups=["everyone"]) == {"x.example"}
     assert values(store, groups=["secret"], allowed_groups=["everyone"]) == set()
     assert values(store, q="y.example", allowed_groups=["everyone"]) == set()
@@ -105,10 +156,18 @@ def test_allowed_groups_restrict_whatever_is_asked(store) -> None:  # type: igno
 @pytest.mark.parametrize("sort", list(SORT_FIELDS))
 @pytest.mark.parametrize("descending", [True, False])
 def test_keyset_pagination_is_complete_and_ordered(store, sort: str, descending: bool) -> None:  # type: ignore[no-untyped-def]
-    rows = [ind(f"h{i}.page.example", "fqdn", confidence=float(i % 4),
-                probability=None if i % 3 == 0 else float(i % 5),
-                last_at=T0 + timedelta(minutes=i % 5), first_at=T0 - timedelta(minutes=i % 6),
-                reported_at=T0 + timedelta(seconds=i % 2)) for i in range(37)]
+    rows = [
+        ind(
+            f"h{i}.page.example",
+            "fqdn",
+            confidence=float(i % 4),
+            probability=None if i % 3 == 0 else float(i % 5),
+            last_at=T0 + timedelta(minutes=i % 5),
+            first_at=T0 - timedelta(minutes=i % 6),
+            reported_at=T0 + timedelta(seconds=i % 2),
+        )
+        for i in range(37)
+    ]
     store.upsert(rows)
     seen, cursor, pages = [], None, 0
     while True:
@@ -131,8 +190,9 @@ def test_keyset_pagination_is_complete_and_ordered(store, sort: str, descending:
 def test_pagination_with_q(net) -> None:  # type: ignore[no-untyped-def]
     first = net.search(Query(q="10.0.0.0/8", limit=4, sort="id", descending=False))
     assert len(first.items) == 4 and first.cursor
-    rest = net.search(Query(q="10.0.0.0/8", limit=4, sort="id", descending=False,
-                            cursor=first.cursor))
+    rest = net.search(
+        Query(q="10.0.0.0/8", limit=4, sort="id", descending=False, cursor=first.cursor)
+    )
     assert rest.cursor is None
     assert len({i.id for i in first.items + rest.items}) == 6
 

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cif.store.sqlite_schema import CURRENT
 from cif.store import TokenRecord, hash_token, new_token
+from cif.store.sqlite_schema import CURRENT
 
 
 def test_token_lifecycle(store) -> None:  # type: ignore[no-untyped-def]
     clear = new_token()
     exp = datetime(2030, 1, 1, 0, 0, 0, 5, tzinfo=UTC)
-    rec = store.token_add(TokenRecord(username="alice", token_hash=hash_token(clear), write=True,
-                                      groups=["everyone", "partners"], itypes=["ipv4"],
-                                      expires_at=exp))
+    rec = store.token_add(
+        TokenRecord(
+            username="alice",
+            token_hash=hash_token(clear),
+            write=True,
+            groups=["everyone", "partners"],
+            itypes=["ipv4"],
+            expires_at=exp,
+        )
+    )
     other = store.token_add(TokenRecord(username="bob", token_hash=hash_token(new_token())))
     assert rec.id is not None and other.id != rec.id
     got = store.token_by_hash(hash_token(clear))

@@ -18,12 +18,28 @@ def only(store, value: str) -> Indicator:  # type: ignore[no-untyped-def]
 
 def test_round_trip_every_field(store) -> None:  # type: ignore[no-untyped-def]
     full = Indicator(
-        indicator="198.51.100.7", itype="ipv4", tags={"scanner", "ssh"}, confidence=87.5,
-        probability=12.25, provider="example.org", group="partners", tlp="amber+strict",
-        first_at=T0 - timedelta(days=3, microseconds=7), last_at=T0 + timedelta(microseconds=1),
-        reported_at=T0, count=4, description="ssh brute force", reference="https://r.example/1",
-        asn=4294967295, asn_desc="EXAMPLE-AS", cc="NL", rdata="r", portlist="22,2222",
-        protocol="tcp", parent=77, extra={"a": [1, 2.5, "x"], "nested": {"b": None, "c": True}},
+        indicator="198.51.100.7",
+        itype="ipv4",
+        tags={"scanner", "ssh"},
+        confidence=87.5,
+        probability=12.25,
+        provider="example.org",
+        group="partners",
+        tlp="amber+strict",
+        first_at=T0 - timedelta(days=3, microseconds=7),
+        last_at=T0 + timedelta(microseconds=1),
+        reported_at=T0,
+        count=4,
+        description="ssh brute force",
+        reference="https://r.example/1",
+        asn=4294967295,
+        asn_desc="EXAMPLE-AS",
+        cc="NL",
+        rdata="r",
+        portlist="22,2222",
+        protocol="tcp",
+        parent=77,
+        extra={"a": [1, 2.5, "x"], "nested": {"b": None, "c": True}},
         flags={"documentation"},
     )
     bare = Indicator(indicator="bare.example", itype="fqdn")
@@ -37,13 +53,37 @@ def test_round_trip_every_field(store) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_repeat_sighting_merges(store) -> None:  # type: ignore[no-untyped-def]
-    first = ind("evil.example", "fqdn", tags={"malware"}, confidence=60, description="old",
-                provider="p", asn=64500, cc="DE", reference="ref-1", extra={"k": 1, "keep": 2},
-                first_at=T0 - timedelta(days=2), last_at=T0, count=2)
+    first = ind(
+        "evil.example",
+        "fqdn",
+        tags={"malware"},
+        confidence=60,
+        description="old",
+        provider="p",
+        asn=64500,
+        cc="DE",
+        reference="ref-1",
+        extra={"k": 1, "keep": 2},
+        first_at=T0 - timedelta(days=2),
+        last_at=T0,
+        count=2,
+    )
     store.upsert([first])
-    later = ind("evil.example", "fqdn", tags={"c2"}, confidence=90, description="new",
-                provider="p", asn=None, cc="US", reference="", extra={"k": 9},
-                first_at=T0 - timedelta(days=1), last_at=T0 + timedelta(hours=1), count=3)
+    later = ind(
+        "evil.example",
+        "fqdn",
+        tags={"c2"},
+        confidence=90,
+        description="new",
+        provider="p",
+        asn=None,
+        cc="US",
+        reference="",
+        extra={"k": 9},
+        first_at=T0 - timedelta(days=1),
+        last_at=T0 + timedelta(hours=1),
+        count=3,
+    )
     res = store.upsert([later])
     assert (res.inserted, res.updated) == (0, 1)
     assert later.id == first.id
@@ -59,8 +99,14 @@ def test_repeat_sighting_merges(store) -> None:  # type: ignore[no-untyped-def]
 
 def test_older_sighting_keeps_newer_confidence(store) -> None:  # type: ignore[no-untyped-def]
     store.upsert([ind("a.example", "fqdn", confidence=80, description="current", last_at=T0)])
-    old = ind("a.example", "fqdn", confidence=10, description="stale",
-              first_at=T0 - timedelta(days=9), last_at=T0 - timedelta(days=5))
+    old = ind(
+        "a.example",
+        "fqdn",
+        confidence=10,
+        description="stale",
+        first_at=T0 - timedelta(days=9),
+        last_at=T0 - timedelta(days=5),
+    )
     store.upsert([old])
     got = only(store, "a.example")
     assert (got.confidence, got.description) == (80, "current")
@@ -72,8 +118,11 @@ def test_older_sighting_keeps_newer_confidence(store) -> None:  # type: ignore[n
 
 
 def test_key_is_indicator_provider_group(store) -> None:  # type: ignore[no-untyped-def]
-    rows = [ind("192.0.2.1", "ipv4", provider="a"), ind("192.0.2.1", "ipv4", provider="b"),
-            ind("192.0.2.1", "ipv4", provider="a", group="other")]
+    rows = [
+        ind("192.0.2.1", "ipv4", provider="a"),
+        ind("192.0.2.1", "ipv4", provider="b"),
+        ind("192.0.2.1", "ipv4", provider="a", group="other"),
+    ]
     res = store.upsert(rows)
     assert (res.inserted, res.updated) == (3, 0)
     assert len({r.id for r in rows}) == 3
@@ -82,8 +131,9 @@ def test_key_is_indicator_provider_group(store) -> None:  # type: ignore[no-unty
 
 def test_duplicates_inside_one_batch_are_merged(store) -> None:  # type: ignore[no-untyped-def]
     a = ind("dup.example", "fqdn", tags={"a"}, count=1, last_at=T0)
-    b = ind("dup.example", "fqdn", tags={"b"}, count=2, last_at=T0 + timedelta(seconds=1),
-            confidence=99)
+    b = ind(
+        "dup.example", "fqdn", tags={"b"}, count=2, last_at=T0 + timedelta(seconds=1), confidence=99
+    )
     res = store.upsert([a, b])
     assert (res.inserted, res.updated) == (1, 0)
     assert a.id == b.id is not None

@@ -33,8 +33,12 @@ def _api(url: str, allow_private: bool) -> Iterator[Api]:
     app = create_app(store)
     app.state.webhooks_allow_private = allow_private
     with TestClient(app) as client:
-        yield Api(client, store, {"Authorization": f"Bearer {admin}"},
-                  {"Authorization": f"Bearer {reader}"})
+        yield Api(
+            client,
+            store,
+            {"Authorization": f"Bearer {admin}"},
+            {"Authorization": f"Bearer {reader}"},
+        )
     if getattr(app.state, "outbox", None) is not None:
         app.state.outbox.close()
     store.close()
@@ -59,18 +63,31 @@ def test_only_admins_manage_webhooks(api: Api) -> None:
     r = c.post("/webhooks", json=body, headers=api.admin)
     assert r.status_code == 201
     wid = r.json()["id"]
-    for method, path in [("GET", f"/webhooks/{wid}"), ("PATCH", f"/webhooks/{wid}"),
-                         ("DELETE", f"/webhooks/{wid}"), ("GET", f"/webhooks/{wid}/deliveries")]:
+    for method, path in [
+        ("GET", f"/webhooks/{wid}"),
+        ("PATCH", f"/webhooks/{wid}"),
+        ("DELETE", f"/webhooks/{wid}"),
+        ("GET", f"/webhooks/{wid}/deliveries"),
+    ]:
         kw = {"json": {}} if method == "PATCH" else {}
         assert c.request(method, path, headers=api.reader, **kw).status_code == 403
 
 
 def test_the_secret_is_shown_once(api: Api) -> None:
     c = api.client
-    r = c.post("/webhooks", headers=api.admin, json={
-        "url": "http://127.0.0.1:9/x", "name": "soc", "itype": "ipv4,fqdn", "tags": ["Botnet"],
-        "confidence": 70, "provider": "a.example", "style": "slack",
-    })
+    r = c.post(
+        "/webhooks",
+        headers=api.admin,
+        json={
+            "url": "http://127.0.0.1:9/x",
+            "name": "soc",
+            "itype": "ipv4,fqdn",
+            "tags": ["Botnet"],
+            "confidence": 70,
+            "provider": "a.example",
+            "style": "slack",
+        },
+    )
     assert r.status_code == 201, r.text
     made = r.json()
     secret = made["secret"]
@@ -78,8 +95,11 @@ def test_the_secret_is_shown_once(api: Api) -> None:
     assert made["itype"] == ["fqdn", "ipv4"] and made["tags"] == ["botnet"]
     assert made["confidence"] == 70 and made["style"] == "slack" and made["enabled"] is True
     wid = made["id"]
-    for r in (c.get("/webhooks", headers=api.admin), c.get(f"/webhooks/{wid}", headers=api.admin),
-              c.patch(f"/webhooks/{wid}", json={"enabled": False}, headers=api.admin)):
+    for r in (
+        c.get("/webhooks", headers=api.admin),
+        c.get(f"/webhooks/{wid}", headers=api.admin),
+        c.patch(f"/webhooks/{wid}", json={"enabled": False}, headers=api.admin),
+    ):
         assert r.status_code == 200
         assert secret not in r.text and "secret" not in r.text
     shown = c.get(f"/webhooks/{wid}", headers=api.admin).json()
@@ -112,10 +132,16 @@ def test_bad_input_is_refused_with_a_reason(api: Api) -> None:
     assert c.patch("/webhooks/999", json={}, headers=h).status_code == 404
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:8080/x", "http://10.0.0.5/x", "http://169.254.169.254/x",
-    "http://[::1]/x", "http://localhost/x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/x",
+        "http://10.0.0.5/x",
+        "http://169.254.169.254/x",
+        "http://[::1]/x",
+        "http://localhost/x",
+    ],
+)
 def test_internal_urls_are_refused_unless_allowed(strict_api: Api, url: str) -> None:
     c, h = strict_api.client, strict_api.admin
     r = c.post("/webhooks", json={"url": url}, headers=h)

@@ -21,8 +21,13 @@ FAST: dict[str, Any] = dict(
 
 def ind(n: int, **kw: Any) -> dict[str, Any]:
     base = {
-        "indicator": f"203.0.113.{n}", "itype": "ipv4", "tags": ["scanner"], "confidence": 80.0,
-        "provider": "example.org", "group": "everyone", "tlp": "amber",
+        "indicator": f"203.0.113.{n}",
+        "itype": "ipv4",
+        "tags": ["scanner"],
+        "confidence": 80.0,
+        "provider": "example.org",
+        "group": "everyone",
+        "tlp": "amber",
     }
     return {**base, **kw}
 
@@ -68,21 +73,32 @@ def test_batches_are_signed_and_delivered(store_url: str, box: Outbox, receiver:
 def test_filters_and_groups_choose_what_is_sent(
     store_url: str, box: Outbox, receiver: Receiver
 ) -> None:
-    hook(box, receiver, itypes=["ipv4"], tags=["botnet", "c2"], confidence=60,
-         providers=["a.example"], groups=["everyone"])
+    hook(
+        box,
+        receiver,
+        itypes=["ipv4"],
+        tags=["botnet", "c2"],
+        confidence=60,
+        providers=["a.example"],
+        groups=["everyone"],
+    )
     bus = InProcessBus()
     w = run(store_url, bus)
     bus.start()
     try:
-        bus.publish([  # type: ignore[list-item]
-            ind(1, tags=["botnet"], provider="a.example"),  # yes
-            ind(2, tags=["c2", "x"], provider="a.example", tlp="red"),  # yes: member of everyone
-            ind(3, tags=["scanner"], provider="a.example"),  # tag
-            ind(4, tags=["botnet"], provider="b.example"),  # provider
-            ind(5, tags=["botnet"], provider="a.example", confidence=50),  # confidence
-            ind(6, tags=["botnet"], provider="a.example", group="partners"),  # group
-            {**ind(7, tags=["botnet"], provider="a.example"), "itype": "fqdn"},  # itype
-        ])
+        bus.publish(
+            [  # type: ignore[list-item]
+                ind(1, tags=["botnet"], provider="a.example"),  # yes
+                ind(
+                    2, tags=["c2", "x"], provider="a.example", tlp="red"
+                ),  # yes: member of everyone
+                ind(3, tags=["scanner"], provider="a.example"),  # tag
+                ind(4, tags=["botnet"], provider="b.example"),  # provider
+                ind(5, tags=["botnet"], provider="a.example", confidence=50),  # confidence
+                ind(6, tags=["botnet"], provider="a.example", group="partners"),  # group
+                {**ind(7, tags=["botnet"], provider="a.example"), "itype": "fqdn"},  # itype
+            ]
+        )
         receiver.wait(lambda: len(receiver.ok) >= 1)
         time.sleep(0.2)
     finally:

@@ -27,13 +27,16 @@ def current_token(request: Request) -> TokenRecord:
     record = store.token_by_hash(hash_token(value.strip()))
     now = datetime.now(UTC)
     if record is None or not record.usable(now):
-        raise HTTPException(401, "invalid, revoked or expired token", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "invalid, revoked or expired token", headers={"WWW-Authenticate": "Bearer"}
+        )
     limiter = getattr(request.app.state, "rate_limiter", None)
     if limiter is not None:
         wait = limiter.take(record.id if record.id is not None else record.token_hash)
         if wait:
             raise HTTPException(
-                429, f"rate limit of {limiter.rate:g} requests/s for this token exceeded",
+                429,
+                f"rate limit of {limiter.rate:g} requests/s for this token exceeded",
                 headers={"Retry-After": limiter.retry_after(wait)},
             )
     if record.last_used_at is None or now - record.last_used_at > LAST_USED_EVERY:

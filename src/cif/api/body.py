@@ -17,7 +17,9 @@ async def read_limited(request: Request, limit: int = MAX_BODY) -> bytes:
     """Read the body, refusing it as soon as it passes ``limit`` (no unbounded buffering)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"body of {declared} bytes is larger than the limit of {limit} bytes")
+        raise HTTPException(
+            413, f"body of {declared} bytes is larger than the limit of {limit} bytes"
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -55,6 +57,7 @@ def parse_records(body: bytes) -> list[Any]:
     else:
         records = data if isinstance(data, list) else [data]
     if len(records) > MAX_ITEMS:
-        raise HTTPException(413, f"{len(records)} records is more than the limit of {MAX_ITEMS} per request")
+        raise HTTPException(
+            413, f"{len(records)} records is more than the limit of {MAX_ITEMS} per request"
+        )
     return records
-

@@ -57,7 +57,9 @@ def explain(request: Request, token: Reader, q: str) -> FastJSON:
         "itype": norm.itype,
         "flags": sorted(norm.flags),
         "sightings": [i.to_dict() for i in sightings],
-        "confidence": explain_confidence(sightings, now, whitelisted or False, norm.flags) if sightings else None,
+        "confidence": explain_confidence(sightings, now, whitelisted or False, norm.flags)
+        if sightings
+        else None,
         "probability": classify([norm.indicator])[0] if norm.itype in ("fqdn", "url") else None,
         "feed": feed_explanation,
     }

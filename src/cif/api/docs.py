@@ -22,4 +22,9 @@ def openapi(request: Request, token: Reader) -> FastJSON:
 def docs() -> HTMLResponse:
     """A static page with no data in it; it fetches /openapi.json with the reader's token."""
     page = resources.files("cif.api").joinpath("static/docs.html").read_text(encoding="utf-8")
-    return HTMLResponse(page, headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"})
+    return HTMLResponse(
+        page,
+        headers={
+            "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
+        },
+    )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from cif.feeds import InvalidFeed
-from cif.ingest import feed_status
 from cif.feeds.service import FeedRequest, FeedService
+from cif.ingest import feed_status
 
 from .access import check_itype, readable_groups, red_groups
 from .auth import Reader

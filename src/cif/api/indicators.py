@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from cif.formats import FORMATS, FormatError, media_type, render
 from cif.indicator import Indicator, InvalidIndicator
 from cif.pipeline import Pipeline
-from cif.formats import FORMATS, FormatError, media_type, render
 from cif.store import InvalidQuery, Query, Store
 
 from .access import allowed_itypes, readable_groups, red_groups

@@ -39,10 +39,18 @@ class TokenPatch(BaseModel):
 def token_view(r: TokenRecord) -> dict[str, Any]:
     """A token's record as the API shows it: never the hash, never the token."""
     return {
-        "id": r.id, "username": r.username, "read": r.read, "write": r.write, "admin": r.admin,
-        "groups": r.groups, "itypes": r.itypes, "revoked": r.revoked, "usable": r.usable(),
+        "id": r.id,
+        "username": r.username,
+        "read": r.read,
+        "write": r.write,
+        "admin": r.admin,
+        "groups": r.groups,
+        "itypes": r.itypes,
+        "revoked": r.revoked,
+        "usable": r.usable(),
         "expires_at": format_time(r.expires_at) if r.expires_at else None,
-        "created_at": format_time(r.created_at), "last_used_at": format_time(r.last_used_at) if r.last_used_at else None,
+        "created_at": format_time(r.created_at),
+        "last_used_at": format_time(r.last_used_at) if r.last_used_at else None,
     }
 
 
@@ -72,8 +80,14 @@ def create_token(body: TokenIn, request: Request, token: Admin) -> FastJSON:
     store: Store = request.app.state.store
     try:
         clear, record = issue_token(
-            store, body.username, read=body.read, write=body.write, admin=body.admin, groups=body.groups,
-            itypes=_itypes(body.itypes), expires_at=_expiry(body.expires),
+            store,
+            body.username,
+            read=body.read,
+            write=body.write,
+            admin=body.admin,
+            groups=body.groups,
+            itypes=_itypes(body.itypes),
+            expires_at=_expiry(body.expires),
         )
     except ValueError as e:
         raise HTTPException(400, str(e)) from None
@@ -83,7 +97,9 @@ def create_token(body: TokenIn, request: Request, token: Admin) -> FastJSON:
 @router.patch("/tokens/{token_id}", response_class=FastJSON)
 def change_token(token_id: int, body: TokenPatch, request: Request, token: Admin) -> FastJSON:
     store: Store = request.app.state.store
-    changes: dict[str, Any] = {k: v for k, v in body.model_dump(exclude_unset=True).items() if k != "expires"}
+    changes: dict[str, Any] = {
+        k: v for k, v in body.model_dump(exclude_unset=True).items() if k != "expires"
+    }
     if "itypes" in changes and changes["itypes"] is not None:
         _itypes(changes["itypes"])
     if "groups" in changes:

@@ -59,20 +59,34 @@ def _time(us: int) -> str | None:
 def webhook_view(r: WebhookRecord) -> dict[str, Any]:
     """A webhook as the API shows it: never its secret."""
     return {
-        "id": r.id, "name": r.name, "url": r.url, "itype": r.itypes, "tags": r.tags,
-        "confidence": r.confidence, "provider": r.providers, "groups": r.groups,
-        "style": r.style, "enabled": r.enabled,
-        "created_at": _time(r.created_at), "updated_at": _time(r.updated_at),
+        "id": r.id,
+        "name": r.name,
+        "url": r.url,
+        "itype": r.itypes,
+        "tags": r.tags,
+        "confidence": r.confidence,
+        "provider": r.providers,
+        "groups": r.groups,
+        "style": r.style,
+        "enabled": r.enabled,
+        "created_at": _time(r.created_at),
+        "updated_at": _time(r.updated_at),
     }
 
 
 def delivery_view(d: Delivery) -> dict[str, Any]:
     return {
-        "id": d.id, "webhook": d.webhook_id, "state": d.state, "attempts": d.attempts,
-        "count": d.count, "indicators": [i.get("indicator") for i in d.indicators()],
-        "created_at": _time(d.created_at), "updated_at": _time(d.updated_at),
+        "id": d.id,
+        "webhook": d.webhook_id,
+        "state": d.state,
+        "attempts": d.attempts,
+        "count": d.count,
+        "indicators": [i.get("indicator") for i in d.indicators()],
+        "created_at": _time(d.created_at),
+        "updated_at": _time(d.updated_at),
         "next_at": _time(d.next_at) if d.state == "pending" else None,
-        "last_status": d.last_status, "last_error": d.last_error,
+        "last_status": d.last_status,
+        "last_error": d.last_error,
     }
 
 
@@ -128,11 +142,20 @@ def create_webhook(body: WebhookIn, request: Request, token: Admin) -> FastJSON:
     _check_url(request, body.url)
     f = _filters(body.itype, body.tags, body.confidence, body.provider)
     secret = body.secret or new_secret()
-    record = _outbox(request).webhook_add(WebhookRecord(
-        url=body.url, secret=secret, name=body.name, itypes=sorted(f.itypes),
-        tags=sorted(f.tags), confidence=f.confidence, providers=sorted(f.providers),
-        groups=_groups(body.groups), style=body.style, enabled=body.enabled,
-    ))
+    record = _outbox(request).webhook_add(
+        WebhookRecord(
+            url=body.url,
+            secret=secret,
+            name=body.name,
+            itypes=sorted(f.itypes),
+            tags=sorted(f.tags),
+            confidence=f.confidence,
+            providers=sorted(f.providers),
+            groups=_groups(body.groups),
+            style=body.style,
+            enabled=body.enabled,
+        )
+    )
     return FastJSON({"secret": secret, **webhook_view(record)}, status_code=201)
 
 
@@ -163,8 +186,12 @@ def change_webhook(webhook_id: int, body: WebhookPatch, request: Request, token:
             body.confidence if "confidence" in given else old.confidence,
             body.provider if "provider" in given else old.providers,
         )
-        changes.update(itypes=sorted(f.itypes), tags=sorted(f.tags), confidence=f.confidence,
-                       providers=sorted(f.providers))
+        changes.update(
+            itypes=sorted(f.itypes),
+            tags=sorted(f.tags),
+            confidence=f.confidence,
+            providers=sorted(f.providers),
+        )
     if body.groups is not None:
         changes["groups"] = _groups(body.groups)
     secret = body.secret or (new_secret() if body.rotate_secret else None)
@@ -187,8 +214,11 @@ def delete_webhook(webhook_id: int, request: Request, token: Admin) -> FastJSON:
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_class=FastJSON)
 def list_deliveries(
-    webhook_id: int, request: Request, token: Admin,
-    state: str | None = None, limit: int = Query(100, ge=1, le=1000),
+    webhook_id: int,
+    request: Request,
+    token: Admin,
+    state: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
 ) -> FastJSON:
     """Newest first; ``state=dead`` lists the dead letters."""
     if state is not None and state not in STATES:

@@ -19,12 +19,17 @@ Format = Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(
 
 def _check_format(fmt: str) -> None:
     if fmt not in OUTPUT_FORMATS:
-        raise typer.BadParameter(f"{fmt!r}: not one of {', '.join(OUTPUT_FORMATS)}", param_hint="--format")
+        raise typer.BadParameter(
+            f"{fmt!r}: not one of {', '.join(OUTPUT_FORMATS)}", param_hint="--format"
+        )
 
 
 @app.command()
 def search(
-    q: Annotated[str | None, typer.Argument(help="Indicator, IP/CIDR (containment) or domain (with subdomains)")] = None,
+    q: Annotated[
+        str | None,
+        typer.Argument(help="Indicator, IP/CIDR (containment) or domain (with subdomains)"),
+    ] = None,
     itype: Annotated[str | None, typer.Option(help="Comma-separated itypes")] = None,
     tags: Annotated[str | None, typer.Option(help="Any of these tags; -tag excludes")] = None,
     provider: Annotated[str | None, typer.Option()] = None,
@@ -47,9 +52,21 @@ def search(
     """Search indicators on a running platform."""
     _check_format(fmt)
     params: dict[str, Any] = {
-        "q": q, "itype": itype, "tags": tags, "provider": provider, "group": group, "tlp": tlp,
-        "confidence": confidence, "probability": probability, "days": days, "hours": hours,
-        "since": since, "until": until, "cc": cc, "asn": asn, "sort": sort,
+        "q": q,
+        "itype": itype,
+        "tags": tags,
+        "provider": provider,
+        "group": group,
+        "tlp": tlp,
+        "confidence": confidence,
+        "probability": probability,
+        "days": days,
+        "hours": hours,
+        "since": since,
+        "until": until,
+        "cc": cc,
+        "asn": asn,
+        "sort": sort,
     }
     try:
         with Client(remote, token) as c:
@@ -62,7 +79,10 @@ def search(
 
 @app.command()
 def submit(
-    values: Annotated[list[str] | None, typer.Argument(help="Indicators; none: JSON lines or one value per line on stdin")] = None,
+    values: Annotated[
+        list[str] | None,
+        typer.Argument(help="Indicators; none: JSON lines or one value per line on stdin"),
+    ] = None,
     tags: Annotated[str | None, typer.Option(help="Comma-separated tags")] = None,
     confidence: Annotated[float | None, typer.Option()] = None,
     provider: Annotated[str | None, typer.Option()] = None,
@@ -76,10 +96,17 @@ def submit(
 ) -> None:
     """Submit indicators to a running platform; prints what was accepted and why others were not."""
     common = {
-        k: v for k, v in {
-            "tags": tags, "confidence": confidence, "provider": provider, "group": group,
-            "tlp": tlp, "description": description, "itype": itype,
-        }.items() if v is not None
+        k: v
+        for k, v in {
+            "tags": tags,
+            "confidence": confidence,
+            "provider": provider,
+            "group": group,
+            "tlp": tlp,
+            "description": description,
+            "itype": itype,
+        }.items()
+        if v is not None
     }
     lines = values if values else (line.strip() for line in sys.stdin)
     records = (_record(line, common) for line in lines if line)

@@ -22,17 +22,35 @@ app.add_typer(feed_app, name="feed")
 ITYPE_HELP = "ipv4, ipv6, fqdn, url, email, md5, sha1, sha256, sha512 or asn"
 
 
-def _params(confidence: float | None, tags: str | None, provider: str | None, group: str | None,
-            tlp: str | None, days: float | None, hours: float | None, limit: int | None) -> dict[str, Any]:
-    return {"confidence": confidence, "tags": tags, "provider": provider, "group": group, "tlp": tlp,
-            "days": days, "hours": hours, "limit": limit}
+def _params(
+    confidence: float | None,
+    tags: str | None,
+    provider: str | None,
+    group: str | None,
+    tlp: str | None,
+    days: float | None,
+    hours: float | None,
+    limit: int | None,
+) -> dict[str, Any]:
+    return {
+        "confidence": confidence,
+        "tags": tags,
+        "provider": provider,
+        "group": group,
+        "tlp": tlp,
+        "days": days,
+        "hours": hours,
+        "limit": limit,
+    }
 
 
 @feed_app.callback()
 def feed(
     ctx: typer.Context,
     itype: Annotated[str | None, typer.Option("--itype", help=ITYPE_HELP)] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Any output format (plain, rpz, zeek, stix, ...)")] = "plain",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Any output format (plain, rpz, zeek, stix, ...)")
+    ] = "plain",
     confidence: Annotated[float | None, typer.Option(help="Minimum confidence")] = None,
     tags: Annotated[str | None, typer.Option(help="Any of these tags; -tag excludes")] = None,
     provider: Annotated[str | None, typer.Option()] = None,
@@ -41,12 +59,23 @@ def feed(
     days: Annotated[float | None, typer.Option(help="Window in days [default: per itype]")] = None,
     hours: Annotated[float | None, typer.Option(help="Window in hours")] = None,
     limit: Annotated[int | None, typer.Option(min=1)] = None,
-    option: Annotated[list[str] | None, typer.Option("--option", "-o", help="Format option KEY=VALUE (action=drop, origin=rpz.example, sid_base=...)")] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            "-o",
+            help="Format option KEY=VALUE (action=drop, origin=rpz.example, sid_base=...)",
+        ),
+    ] = None,
     remote: Remote = None,
     token: TokenOpt = None,
 ) -> None:
     """Print the ITYPE feed in a format a defense reads."""
-    ctx.obj = {"remote": remote, "token": token, "params": _params(confidence, tags, provider, group, tlp, days, hours, limit)}
+    ctx.obj = {
+        "remote": remote,
+        "token": token,
+        "params": _params(confidence, tags, provider, group, tlp, days, hours, limit),
+    }
     if ctx.invoked_subcommand is not None:
         return
     if not itype:

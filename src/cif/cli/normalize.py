@@ -16,7 +16,8 @@ from .app import app
 @app.command("normalize")
 def normalize_cmd(
     values: Annotated[
-        list[str] | None, typer.Argument(help="Values to normalize; with none, read lines on stdin.")
+        list[str] | None,
+        typer.Argument(help="Values to normalize; with none, read lines on stdin."),
     ] = None,
     itype: Annotated[
         str | None,

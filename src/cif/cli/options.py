@@ -12,9 +12,15 @@ DataDir = Annotated[
 ]
 StoreUrl = Annotated[
     str | None,
-    typer.Option("--store", help="Store URL: a SQLite path or postgresql://... [default: the data dir's cif.sqlite3]"),
+    typer.Option(
+        "--store",
+        help="Store URL: a SQLite path or postgresql://... [default: the data dir's cif.sqlite3]",
+    ),
 ]
 Remote = Annotated[
-    str | None, typer.Option("--remote", envvar="CIF_REMOTE", help="Platform URL [default: http://127.0.0.1:5000]")
+    str | None,
+    typer.Option(
+        "--remote", envvar="CIF_REMOTE", help="Platform URL [default: http://127.0.0.1:5000]"
+    ),
 ]
 TokenOpt = Annotated[str | None, typer.Option("--token", envvar="CIF_TOKEN", help="API token")]

@@ -11,10 +11,34 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-TABLE_COLUMNS = ("indicator", "itype", "tags", "confidence", "provider", "group", "tlp", "last_at", "count")
+TABLE_COLUMNS = (
+    "indicator",
+    "itype",
+    "tags",
+    "confidence",
+    "provider",
+    "group",
+    "tlp",
+    "last_at",
+    "count",
+)
 CSV_COLUMNS = (
-    "indicator", "itype", "tags", "confidence", "probability", "provider", "group", "tlp",
-    "first_at", "last_at", "reported_at", "count", "asn", "cc", "description", "reference",
+    "indicator",
+    "itype",
+    "tags",
+    "confidence",
+    "probability",
+    "provider",
+    "group",
+    "tlp",
+    "first_at",
+    "last_at",
+    "reported_at",
+    "count",
+    "asn",
+    "cc",
+    "description",
+    "reference",
 )
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
 

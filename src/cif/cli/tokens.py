@@ -14,7 +14,9 @@ from cif.runtime import Settings, issue_token
 from .app import app
 from .options import DataDir, StoreUrl
 
-tokens_app = typer.Typer(help="Create, list and revoke API tokens (stored hashed).", no_args_is_help=True)
+tokens_app = typer.Typer(
+    help="Create, list and revoke API tokens (stored hashed).", no_args_is_help=True
+)
 app.add_typer(tokens_app, name="tokens")
 
 
@@ -37,8 +39,13 @@ def create(
     st = Settings.resolve(data_dir, store).open_store()
     try:
         clear, _ = issue_token(
-            st, username, read=read, write=write, admin=admin,
-            groups=groups.split(","), expires_at=expires_at,
+            st,
+            username,
+            read=read,
+            write=write,
+            admin=admin,
+            groups=groups.split(","),
+            expires_at=expires_at,
         )
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
@@ -57,11 +64,17 @@ def list_(data_dir: DataDir = None, store: StoreUrl = None) -> None:
         st.close()
     table = Table("id", "username", "rights", "groups", "expires", "state", "last used")
     for r in records:
-        rights = ",".join(n for n, on in (("read", r.read), ("write", r.write), ("admin", r.admin)) if on)
+        rights = ",".join(
+            n for n, on in (("read", r.read), ("write", r.write), ("admin", r.admin)) if on
+        )
         state = "revoked" if r.revoked else ("expired" if not r.usable() else "active")
         table.add_row(
-            str(r.id), r.username, rights, ",".join(r.groups),
-            format_time(r.expires_at) if r.expires_at else "-", state,
+            str(r.id),
+            r.username,
+            rights,
+            ",".join(r.groups),
+            format_time(r.expires_at) if r.expires_at else "-",
+            state,
             format_time(r.last_used_at) if r.last_used_at else "-",
         )
     Console().print(table)
@@ -70,7 +83,9 @@ def list_(data_dir: DataDir = None, store: StoreUrl = None) -> None:
 @tokens_app.command("revoke")
 def revoke(
     id: Annotated[int | None, typer.Option("--id", help="Token id (see `cif tokens list`)")] = None,
-    username: Annotated[str | None, typer.Option("--username", help="Revoke every token of this user")] = None,
+    username: Annotated[
+        str | None, typer.Option("--username", help="Revoke every token of this user")
+    ] = None,
     data_dir: DataDir = None,
     store: StoreUrl = None,
 ) -> None:

@@ -53,8 +53,12 @@ def _print(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool
         return
     table = Table(*columns)
     for r in rows:
-        table.add_row(*(",".join(map(str, v)) if isinstance(v, list) else "" if v is None
-                        else str(v) for v in (r.get(c) for c in columns)))
+        table.add_row(
+            *(
+                ",".join(map(str, v)) if isinstance(v, list) else "" if v is None else str(v)
+                for v in (r.get(c) for c in columns)
+            )
+        )
     Console().print(table)
 
 
@@ -70,16 +74,31 @@ def list_(as_json: Json = False, remote: Remote = None, token: TokenOpt = None) 
 @webhooks_app.command("create")
 def create(
     url: Annotated[str, typer.Argument(help="Where to POST, http(s)://...")],
-    name: NameOpt = None, itype: ItypeOpt = None, tags: TagsOpt = None,
-    confidence: ConfOpt = None, provider: ProviderOpt = None, groups: GroupsOpt = None,
-    style: StyleOpt = None, secret: SecretOpt = None,
+    name: NameOpt = None,
+    itype: ItypeOpt = None,
+    tags: TagsOpt = None,
+    confidence: ConfOpt = None,
+    provider: ProviderOpt = None,
+    groups: GroupsOpt = None,
+    style: StyleOpt = None,
+    secret: SecretOpt = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it switched off")] = False,
-    as_json: Json = False, remote: Remote = None, token: TokenOpt = None,
+    as_json: Json = False,
+    remote: Remote = None,
+    token: TokenOpt = None,
 ) -> None:
     """Create a webhook and print its signing secret (shown only this once)."""
-    body = _fields(url=url, name=name, itype=itype, tags=tags, confidence=confidence,
-                   provider=provider, style=style, secret=secret,
-                   groups=groups.split(",") if groups else None)
+    body = _fields(
+        url=url,
+        name=name,
+        itype=itype,
+        tags=tags,
+        confidence=confidence,
+        provider=provider,
+        style=style,
+        secret=secret,
+        groups=groups.split(",") if groups else None,
+    )
     body["enabled"] = not disabled
     made = _call(remote, token, lambda c: c.webhook_create(body))
     if as_json:
@@ -100,17 +119,32 @@ def show(webhook_id: int, remote: Remote = None, token: TokenOpt = None) -> None
 def update(
     webhook_id: int,
     url: Annotated[str | None, typer.Option("--url")] = None,
-    name: NameOpt = None, itype: ItypeOpt = None, tags: TagsOpt = None,
-    confidence: ConfOpt = None, provider: ProviderOpt = None, groups: GroupsOpt = None,
-    style: StyleOpt = None, secret: SecretOpt = None,
+    name: NameOpt = None,
+    itype: ItypeOpt = None,
+    tags: TagsOpt = None,
+    confidence: ConfOpt = None,
+    provider: ProviderOpt = None,
+    groups: GroupsOpt = None,
+    style: StyleOpt = None,
+    secret: SecretOpt = None,
     enable: Annotated[bool | None, typer.Option("--enable/--disable")] = None,
     rotate_secret: Annotated[bool, typer.Option("--rotate-secret")] = False,
-    remote: Remote = None, token: TokenOpt = None,
+    remote: Remote = None,
+    token: TokenOpt = None,
 ) -> None:
     """Change a webhook; a new secret (--secret or --rotate-secret) is printed this once."""
-    body = _fields(url=url, name=name, itype=itype, tags=tags, confidence=confidence,
-                   provider=provider, style=style, secret=secret, enabled=enable,
-                   groups=groups.split(",") if groups else None)
+    body = _fields(
+        url=url,
+        name=name,
+        itype=itype,
+        tags=tags,
+        confidence=confidence,
+        provider=provider,
+        style=style,
+        secret=secret,
+        enabled=enable,
+        groups=groups.split(",") if groups else None,
+    )
     if rotate_secret:
         body["rotate_secret"] = True
     hook = _call(remote, token, lambda c: c.webhook_update(webhook_id, body))
@@ -131,19 +165,27 @@ def deliveries(
     webhook_id: int,
     state: Annotated[str | None, typer.Option(help="pending, delivering, done or dead")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
-    as_json: Json = False, remote: Remote = None, token: TokenOpt = None,
+    as_json: Json = False,
+    remote: Remote = None,
+    token: TokenOpt = None,
 ) -> None:
     """Recent deliveries of a webhook, newest first (--state dead: the dead letters)."""
     rows = _call(remote, token, lambda c: c.webhook_deliveries(webhook_id, state, limit))
-    cols = ("id", "state", "attempts", "count", "created_at", "next_at", "last_status",
-            "last_error")
+    cols = (
+        "id",
+        "state",
+        "attempts",
+        "count",
+        "created_at",
+        "next_at",
+        "last_status",
+        "last_error",
+    )
     _print(rows, cols, as_json)
 
 
 @webhooks_app.command("retry")
-def retry(
-    webhook_id: int, delivery_id: str, remote: Remote = None, token: TokenOpt = None
-) -> None:
+def retry(webhook_id: int, delivery_id: str, remote: Remote = None, token: TokenOpt = None) -> None:
     """Send a dead delivery again (same delivery id, fresh count of tries)."""
     _call(remote, token, lambda c: c.webhook_retry(webhook_id, delivery_id))
     typer.echo(f"delivery {delivery_id} is due again")

@@ -31,9 +31,13 @@ def _merge_into(acc: Indicator, ind: Indicator) -> None:
         acc.last_at = ind.last_at
     if ind.first_at is not None and (acc.first_at is None or ind.first_at < acc.first_at):
         acc.first_at = ind.first_at
-    if ind.reported_at is not None and (acc.reported_at is None or ind.reported_at > acc.reported_at):
+    if ind.reported_at is not None and (
+        acc.reported_at is None or ind.reported_at > acc.reported_at
+    ):
         acc.reported_at = ind.reported_at
-    if ind.probability is not None and (acc.probability is None or ind.probability > acc.probability):
+    if ind.probability is not None and (
+        acc.probability is None or ind.probability > acc.probability
+    ):
         acc.probability = ind.probability
     if _TLP_RANK.get(ind.tlp, 0) > _TLP_RANK.get(acc.tlp, 0):
         acc.tlp = ind.tlp

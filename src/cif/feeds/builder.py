@@ -179,8 +179,9 @@ def _split(network: str, holes: list[str], cap: int) -> list[str] | None:
     return None if out is None else format_blocks(out, bits)
 
 
-def split_blocks(start: int, plen: int, bits: int, hs: list[tuple[int, int]],
-                 cap: int) -> list[tuple[int, int]] | None:
+def split_blocks(
+    start: int, plen: int, bits: int, hs: list[tuple[int, int]], cap: int
+) -> list[tuple[int, int]] | None:
     """:func:`_split` on integers: (first address, prefix length) of network and holes."""
     end = start + (1 << (bits - plen)) - 1
     # The holes as collapse_addresses gives them: nested ones dropped, buddies merged.
@@ -224,15 +225,18 @@ def split_blocks(start: int, plen: int, bits: int, hs: list[tuple[int, int]],
 def format_blocks(out: list[tuple[int, int]], bits: int) -> list[str]:
     """Blocks as feed values: a whole-length block as a bare address."""
     if bits == 32:
-        return [socket.inet_ntoa(n.to_bytes(4, "big")) + ("" if p == 32 else f"/{p}") for n, p in out]
+        return [
+            socket.inet_ntoa(n.to_bytes(4, "big")) + ("" if p == 32 else f"/{p}") for n, p in out
+        ]
     return [str(ipaddress.IPv6Address(n)) + ("" if p == 128 else f"/{p}") for n, p in out]
 
 
 def _split_slow(network: str, holes: list[str], cap: int) -> list[str] | None:
     """:func:`_split` with :mod:`ipaddress`, checking ``cap`` after every hole."""
     net = ipaddress.ip_network(network, strict=False)
-    hole_nets = sorted(ipaddress.collapse_addresses(
-        ipaddress.ip_network(h, strict=False) for h in holes))
+    hole_nets = sorted(
+        ipaddress.collapse_addresses(ipaddress.ip_network(h, strict=False) for h in holes)
+    )
     pieces = [net]
     for h in hole_nets:
         out = []
@@ -244,13 +248,12 @@ def _split_slow(network: str, holes: list[str], cap: int) -> list[str] | None:
         pieces = out
         if len(pieces) > cap:
             return None
-    return [str(p) if p.prefixlen != p.max_prefixlen else str(p.network_address)
-            for p in sorted(pieces)]
+    return [
+        str(p) if p.prefixlen != p.max_prefixlen else str(p.network_address) for p in sorted(pieces)
+    ]
 
 
-def _subtract_ip(
-    feed: Feed, items: list[Indicator], lists: list[Whitelist], cap: int
-) -> None:
+def _subtract_ip(feed: Feed, items: list[Indicator], lists: list[Whitelist], cap: int) -> None:
     out = feed.indicators
     removed = feed.removed
     v6 = feed.itype == "ipv6"
@@ -296,8 +299,9 @@ def _subtract_ip(
 # -- name subtraction --------------------------------------------------------------------
 
 
-def _subtract_names(feed: Feed, items: list[Indicator], lists: list[Whitelist],
-                    opts: FeedOptions) -> None:
+def _subtract_names(
+    feed: Feed, items: list[Indicator], lists: list[Whitelist], opts: FeedOptions
+) -> None:
     if feed.itype == "fqdn":
         _subtract_fqdns(feed, items, lists, opts)
         return
@@ -331,8 +335,9 @@ def _subtract_names(feed: Feed, items: list[Indicator], lists: list[Whitelist],
         out.append(ind)
 
 
-def _subtract_fqdns(feed: Feed, items: list[Indicator], lists: list[Whitelist],
-                    opts: FeedOptions) -> None:
+def _subtract_fqdns(
+    feed: Feed, items: list[Indicator], lists: list[Whitelist], opts: FeedOptions
+) -> None:
     """The hot path: one walk up the labels checks every whitelist and the top sites."""
     out, removed = feed.indicators, feed.removed
     maps = [wl._domains for wl in lists if wl._domains]
@@ -448,11 +453,19 @@ def build_feed(
     for ind in aggregate(kept, by_value=True):
         seen = ind.last_at or ind.reported_at
         if since is not None and seen is not None and seen < since:
-            feed.removed.append(Removal(ind.indicator, "window", f"last seen {seen:%Y-%m-%dT%H:%M:%SZ}, "
-                                        f"before the {window.days}-day window"))
+            feed.removed.append(
+                Removal(
+                    ind.indicator,
+                    "window",
+                    f"last seen {seen:%Y-%m-%dT%H:%M:%SZ}, before the {window.days}-day window",
+                )
+            )
         elif ind.confidence < cmin:
-            feed.removed.append(Removal(ind.indicator, "confidence",
-                                        f"confidence {ind.confidence:g} is below {cmin:g}"))
+            feed.removed.append(
+                Removal(
+                    ind.indicator, "confidence", f"confidence {ind.confidence:g} is below {cmin:g}"
+                )
+            )
         else:
             fresh.append(ind)
     lists = [w for w in (*whitelists_of(whitelist), extra) if len(w)]

@@ -104,9 +104,13 @@ def explain(
     return out
 
 
-def _standing_entries(value: str, itype: str, records: list[Indicator],
-                      whitelist: Whitelist | Sequence[Whitelist] | None,
-                      options: FeedOptions | None) -> list[str]:
+def _standing_entries(
+    value: str,
+    itype: str,
+    records: list[Indicator],
+    whitelist: Whitelist | Sequence[Whitelist] | None,
+    options: FeedOptions | None,
+) -> list[str]:
     """Guards and entries that would keep ``value`` out even with no record at all."""
     extra = Whitelist()
     extra.add_indicators(r for r in records if WHITELIST_TAG in r.tags)

@@ -41,7 +41,17 @@ from .whitelist import WHITELIST_TAG, Whitelist
 CACHE_TTL = 60.0  # seconds a rendered feed may be served without asking the store
 CACHE_SIZE = 64
 # Options a caller may pass through to a format (everything else is a filter).
-FORMAT_OPTIONS = ("action", "origin", "ttl", "sid_base", "msg", "name", "wildcard", "part", "strip_scheme")
+FORMAT_OPTIONS = (
+    "action",
+    "origin",
+    "ttl",
+    "sid_base",
+    "msg",
+    "name",
+    "wildcard",
+    "part",
+    "strip_scheme",
+)
 FEED_LIMIT = 5_000_000
 
 
@@ -80,10 +90,17 @@ class FeedRequest:
         if get("limit"):
             limit = q.limit
         return cls(
-            itype=itype, confidence_min=q.confidence_min or 0.0, tags=tuple(sorted(q.tags)),
-            exclude_tags=tuple(sorted(q.exclude_tags)), providers=tuple(sorted(q.providers)),
-            groups=tuple(sorted(q.groups)), tlps=tuple(sorted(q.tlps)), window=window, limit=limit,
-            fmt=fmt, format_options=opts,
+            itype=itype,
+            confidence_min=q.confidence_min or 0.0,
+            tags=tuple(sorted(q.tags)),
+            exclude_tags=tuple(sorted(q.exclude_tags)),
+            providers=tuple(sorted(q.providers)),
+            groups=tuple(sorted(q.groups)),
+            tlps=tuple(sorted(q.tlps)),
+            window=window,
+            limit=limit,
+            fmt=fmt,
+            format_options=opts,
         )
 
     def effective_window(self) -> timedelta:
@@ -103,7 +120,9 @@ class RenderedFeed:
 class FeedService:
     """Builds feeds for the API and the CLI; one per store, safe across threads."""
 
-    def __init__(self, store: Store, warninglist_dir: Path | None = None, *, ttl: float = CACHE_TTL) -> None:
+    def __init__(
+        self, store: Store, warninglist_dir: Path | None = None, *, ttl: float = CACHE_TTL
+    ) -> None:
         self.store = store
         self.warninglist_dir = warninglist_dir
         self.ttl = ttl
@@ -176,21 +195,29 @@ class FeedService:
                 return
             query.cursor = page.cursor
 
-    def _query(self, req: FeedRequest, allowed_groups: list[str] | None, red_groups: list[str] | None) -> Query:
+    def _query(
+        self, req: FeedRequest, allowed_groups: list[str] | None, red_groups: list[str] | None
+    ) -> Query:
         window = req.effective_window()
         return Query(
-            itypes=list(FEED_ITYPES[req.itype]), tags=list(req.tags),
-            exclude_tags=sorted({*req.exclude_tags, WHITELIST_TAG}), providers=list(req.providers),
-            groups=list(req.groups), tlps=list(req.tlps),
+            itypes=list(FEED_ITYPES[req.itype]),
+            tags=list(req.tags),
+            exclude_tags=sorted({*req.exclude_tags, WHITELIST_TAG}),
+            providers=list(req.providers),
+            groups=list(req.groups),
+            tlps=list(req.tlps),
             confidence_min=req.confidence_min or None,
             last_since=datetime.now(UTC) - window if window else None,
-            allowed_groups=allowed_groups, red_groups=red_groups,
+            allowed_groups=allowed_groups,
+            red_groups=red_groups,
         )
 
     # -- building ----------------------------------------------------------------------
 
     def build(
-        self, req: FeedRequest, allowed_groups: list[str] | None = None,
+        self,
+        req: FeedRequest,
+        allowed_groups: list[str] | None = None,
         red_groups: list[str] | None = None,
     ) -> Feed:
         """The feed itself (records and removals), uncached."""
@@ -199,18 +226,23 @@ class FeedService:
         feed = build_feed(req.itype, records, self.whitelist(), opts)
         if req.limit and len(feed.indicators) > req.limit:
             feed.indicators.sort(key=lambda i: (-i.confidence, i.indicator))
-            del feed.indicators[req.limit:]
+            del feed.indicators[req.limit :]
         return feed
 
     def rendered(
-        self, req: FeedRequest, allowed_groups: list[str] | None = None,
+        self,
+        req: FeedRequest,
+        allowed_groups: list[str] | None = None,
         red_groups: list[str] | None = None,
     ) -> RenderedFeed:
         """The feed rendered in ``req.fmt``, from the cache while the store is unchanged."""
         if req.fmt not in _format_names():
             raise InvalidFeed(f"format {req.fmt!r}: not one of {', '.join(_format_names())}")
-        key = (req, tuple(allowed_groups) if allowed_groups is not None else None,
-               tuple(red_groups) if red_groups is not None else None)
+        key = (
+            req,
+            tuple(allowed_groups) if allowed_groups is not None else None,
+            tuple(red_groups) if red_groups is not None else None,
+        )
         hit = self._cached(key)
         if hit is not None:
             return hit
@@ -245,8 +277,9 @@ class FeedService:
                 return hit[2]
         return None
 
-    def _render(self, req: FeedRequest, allowed_groups: list[str] | None,
-                red_groups: list[str] | None) -> RenderedFeed:
+    def _render(
+        self, req: FeedRequest, allowed_groups: list[str] | None, red_groups: list[str] | None
+    ) -> RenderedFeed:
         opts = _typed(dict(req.format_options))
         if req.fmt in VALUE_FORMATS and req.itype in VALUE_FEEDS and not req.limit:
             vf = self.build_values(req, allowed_groups, red_groups)
@@ -271,15 +304,20 @@ class FeedService:
             raise InvalidFeed(str(e)) from None
 
     def build_values(
-        self, req: FeedRequest, allowed_groups: list[str] | None = None,
+        self,
+        req: FeedRequest,
+        allowed_groups: list[str] | None = None,
         red_groups: list[str] | None = None,
     ) -> ValueFeed:
         """The feed's lines for a value-only format: reads only the records' values."""
         window = req.effective_window()
         f = ScanFilter(
-            itypes=FEED_ITYPES[req.itype], tags=req.tags,
+            itypes=FEED_ITYPES[req.itype],
+            tags=req.tags,
             exclude_tags=tuple(sorted({*req.exclude_tags, WHITELIST_TAG})),
-            providers=req.providers, groups=req.groups, tlps=req.tlps,
+            providers=req.providers,
+            groups=req.groups,
+            tlps=req.tlps,
             confidence_min=req.confidence_min or None,
             last_since=datetime.now(UTC) - window if window else None,
             allowed_groups=tuple(allowed_groups) if allowed_groups is not None else None,
@@ -289,7 +327,10 @@ class FeedService:
         return build_values(req.itype, values, flagged, self.whitelist())
 
     def explain(
-        self, value: str, req: FeedRequest, allowed_groups: list[str] | None = None,
+        self,
+        value: str,
+        req: FeedRequest,
+        allowed_groups: list[str] | None = None,
         red_groups: list[str] | None = None,
     ) -> Explanation:
         """Is ``value`` in this feed, and why (records, removals, whitelist entries)."""

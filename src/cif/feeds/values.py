@@ -75,9 +75,15 @@ class ValueFeed:
         return "".join([v + "\n" for v in uniq])
 
 
-def build_values(itype: str, values: Iterable[str], flagged: Iterable[str],
-                 whitelists: Sequence[Whitelist], *, max_split: int = 64,
-                 guard_top_site_subdomains: bool = True) -> ValueFeed:
+def build_values(
+    itype: str,
+    values: Iterable[str],
+    flagged: Iterable[str],
+    whitelists: Sequence[Whitelist],
+    *,
+    max_split: int = 64,
+    guard_top_site_subdomains: bool = True,
+) -> ValueFeed:
     """The feed's lines (sorted by value) from the values of its records.
 
     ``values`` may repeat; ``flagged`` are values whose records carry reserved-range
@@ -246,8 +252,9 @@ def _name_map(maps: list[dict[str, str]], sites: frozenset[str]) -> dict[str, An
     return merged
 
 
-def _v4_networks(nets: list[str], trees: list[Any],
-                 cap: int) -> tuple[list[str], int, list[str]] | None:
+def _v4_networks(
+    nets: list[str], trees: list[Any], cap: int
+) -> tuple[list[str], int, list[str]] | None:
     """IPv4 networks against the trees' ranges, as arrays: (networks kept whole, how
     many were removed, the pieces of split ones); None when a value does not parse.
 

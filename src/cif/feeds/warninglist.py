@@ -68,8 +68,9 @@ def _add_string(wl: Whitelist, value: str, source: str) -> None:
         wl.add_domain(value, source)
 
 
-def load_warninglist(data: dict[str, object], wl: Whitelist, *, origin: str = "",
-                     report: LoadReport | None = None) -> LoadReport:
+def load_warninglist(
+    data: dict[str, object], wl: Whitelist, *, origin: str = "", report: LoadReport | None = None
+) -> LoadReport:
     """Add one parsed warninglist document to ``wl``; bad entries are skipped and counted."""
     report = report or LoadReport()
     where = origin or "warninglist"
@@ -112,7 +113,9 @@ def load_warninglist(data: dict[str, object], wl: Whitelist, *, origin: str = ""
     return report
 
 
-def load_warninglist_file(path: Path, wl: Whitelist, report: LoadReport | None = None) -> LoadReport:
+def load_warninglist_file(
+    path: Path, wl: Whitelist, report: LoadReport | None = None
+) -> LoadReport:
     """Read one warninglist JSON file (at most 50 MB) into ``wl``."""
     try:
         size = path.stat().st_size

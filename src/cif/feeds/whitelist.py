@@ -81,8 +81,12 @@ class Whitelist:
 
     def __len__(self) -> int:
         return (
-            len(self._v4) + len(self._v6) + len(self._domains) + len(self._urls)
-            + len(self._substrings) + len(self._regexes)
+            len(self._v4)
+            + len(self._v6)
+            + len(self._domains)
+            + len(self._urls)
+            + len(self._substrings)
+            + len(self._regexes)
         )
 
     # -- adding ------------------------------------------------------------------------
@@ -119,8 +123,15 @@ class Whitelist:
         added = 0
         bad: list[str] = []
         for name in names:
-            if (isinstance(name, str) and name and name.islower() and name[0].isalnum()
-                    and name[-1].isalnum() and " " not in name and "/" not in name):
+            if (
+                isinstance(name, str)
+                and name
+                and name.islower()
+                and name[0].isalnum()
+                and name[-1].isalnum()
+                and " " not in name
+                and "/" not in name
+            ):
                 if name not in domains:
                     domains[name] = source
                 added += 1
@@ -153,7 +164,9 @@ class Whitelist:
     def add_regex(self, pattern: str, source: str) -> None:
         """Whitelist every fqdn or url a (short, compiled-once) regular expression finds."""
         if len(pattern) > MAX_REGEX_LEN:
-            raise InvalidWhitelistEntry(f"{pattern[:40]!r}...: longer than {MAX_REGEX_LEN} characters")
+            raise InvalidWhitelistEntry(
+                f"{pattern[:40]!r}...: longer than {MAX_REGEX_LEN} characters"
+            )
         if len(self._regexes) >= MAX_REGEXES:
             raise InvalidWhitelistEntry(f"{pattern!r}: more than {MAX_REGEXES} regex entries")
         try:
@@ -164,7 +177,9 @@ class Whitelist:
 
     def add_indicator(self, ind: Indicator) -> None:
         """Whitelist an indicator's value according to its itype."""
-        src = f"indicator:{ind.provider or 'unknown'}" + (f"#{ind.id}" if ind.id is not None else "")
+        src = f"indicator:{ind.provider or 'unknown'}" + (
+            f"#{ind.id}" if ind.id is not None else ""
+        )
         it = ind.itype
         if it in ("ipv4", "ipv6", "ipv4_cidr", "ipv6_cidr"):
             self.add_network(ind.indicator, src)

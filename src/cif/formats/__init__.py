@@ -49,7 +49,9 @@ FORMATS: dict[str, Renderer] = {
 }
 
 MEDIA_TYPES: dict[str, str] = {
-    "csv": "text/csv", "json": "application/json", "jsonl": "application/x-ndjson",
+    "csv": "text/csv",
+    "json": "application/json",
+    "jsonl": "application/x-ndjson",
     "stix": "application/stix+json;version=2.1",
 }
 

@@ -33,6 +33,13 @@ def clean(text: str | None, limit: int = 200) -> str:
 
 def digest(ind: Indicator) -> str:
     """Fingerprint of the data a rule or record carries: changes when any of it does."""
-    parts = [ind.itype, ind.indicator, f"{ind.confidence:g}", ",".join(sorted(ind.tags)),
-             ind.description or "", ind.reference or "", ind.tlp]
+    parts = [
+        ind.itype,
+        ind.indicator,
+        f"{ind.confidence:g}",
+        ",".join(sorted(ind.tags)),
+        ind.description or "",
+        ind.reference or "",
+        ind.tlp,
+    ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]

@@ -10,8 +10,22 @@ from cif.indicator.model import Indicator
 
 from .common import FormatError, iso
 
-DEFAULT_COLUMNS = ("indicator", "itype", "confidence", "probability", "tags", "provider", "tlp",
-                   "first_at", "last_at", "count", "asn", "cc", "description", "reference")
+DEFAULT_COLUMNS = (
+    "indicator",
+    "itype",
+    "confidence",
+    "probability",
+    "tags",
+    "provider",
+    "tlp",
+    "first_at",
+    "last_at",
+    "count",
+    "asn",
+    "cc",
+    "description",
+    "reference",
+)
 
 
 def _cell(ind: Indicator, col: str) -> str:
@@ -27,8 +41,13 @@ def _cell(ind: Indicator, col: str) -> str:
     return "'" + s if s[:1] in ("=", "+", "-", "@") else s
 
 
-def render(indicators: Iterable[Indicator], *, columns: Sequence[str] = DEFAULT_COLUMNS,
-           header: bool = True, **_: object) -> str:
+def render(
+    indicators: Iterable[Indicator],
+    *,
+    columns: Sequence[str] = DEFAULT_COLUMNS,
+    header: bool = True,
+    **_: object,
+) -> str:
     """CSV text (RFC 4180 quoting, ``\\n`` line ends)."""
     bad = [c for c in columns if c not in Indicator.__slots__]  # type: ignore[attr-defined]
     if bad:

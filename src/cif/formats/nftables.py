@@ -21,7 +21,7 @@ def _set(table: str, name: str, kind: str, entries: list[str]) -> list[str]:
         f"flush set inet {table} {name}",
     ]
     for i in range(0, len(entries), CHUNK):
-        lines.append(f"add element inet {table} {name} {{ {', '.join(entries[i:i + CHUNK])} }}")
+        lines.append(f"add element inet {table} {name} {{ {', '.join(entries[i : i + CHUNK])} }}")
     return lines
 
 

@@ -45,8 +45,9 @@ def rpz_ip(value: str) -> str:
     return f"{net.prefixlen}." + ".".join(reversed(out)) + ".rpz-ip"
 
 
-def soa_serial(serial: int | None = None, previous_serial: int | None = None,
-               now: float | None = None) -> int:
+def soa_serial(
+    serial: int | None = None, previous_serial: int | None = None, now: float | None = None
+) -> int:
     """The serial to write (see module doc)."""
     if serial is not None:
         s = serial
@@ -60,15 +61,27 @@ def soa_serial(serial: int | None = None, previous_serial: int | None = None,
 
 def _check_name(name: str) -> str:
     labels = name.split(".")
-    if len(name) > 240 or not all(0 < len(x) <= 63 for x in labels) or any(
-            not all(c.isalnum() or c in "-_" for c in x) for x in labels):
+    if (
+        len(name) > 240
+        or not all(0 < len(x) <= 63 for x in labels)
+        or any(not all(c.isalnum() or c in "-_" for c in x) for x in labels)
+    ):
         raise FormatError(f"{name!r}: not a DNS name an RPZ zone can hold")
     return name
 
 
-def render(indicators: Iterable[Indicator], *, origin: str = "rpz.local", action: str = "nxdomain",
-           serial: int | None = None, previous_serial: int | None = None, now: float | None = None,
-           ttl: int = 300, skip_invalid: bool = True, **_: object) -> str:
+def render(
+    indicators: Iterable[Indicator],
+    *,
+    origin: str = "rpz.local",
+    action: str = "nxdomain",
+    serial: int | None = None,
+    previous_serial: int | None = None,
+    now: float | None = None,
+    ttl: int = 300,
+    skip_invalid: bool = True,
+    **_: object,
+) -> str:
     """The zone file text. Names that cannot be owner names are skipped (or raise)."""
     rdata = ACTIONS.get(action.lower())
     if rdata is None:

@@ -30,8 +30,13 @@ def _key(ind: Indicator) -> str:
     return f"{ind.itype}:{ind.indicator}"
 
 
-def next_state(indicators: Iterable[Indicator], state: State | None = None, *,
-               sid_base: int = DEFAULT_SID_BASE, sid_span: int = DEFAULT_SID_SPAN) -> dict[str, dict[str, Any]]:
+def next_state(
+    indicators: Iterable[Indicator],
+    state: State | None = None,
+    *,
+    sid_base: int = DEFAULT_SID_BASE,
+    sid_span: int = DEFAULT_SID_SPAN,
+) -> dict[str, dict[str, Any]]:
     """sid, rev and data digest for each rule-able indicator; keep it for the next build."""
     if sid_base < 1 or sid_span < 1 or sid_base + sid_span > 2**32 - 1:
         raise FormatError(f"sid_base {sid_base} / sid_span {sid_span}: sids must fit in 1..2^32-1")
@@ -80,35 +85,50 @@ def rule(ind: Indicator, sid: int, rev: int, engine: str, msg: str) -> str | Non
     """One rule text for ``engine`` (suricata or snort), or None if the itype has none."""
     tags = ",".join(sorted(ind.tags))
     m = _msg(f"{msg} {ind.itype} {ind.indicator}" + (f" {tags}" if tags else ""))
-    tail = f'classtype:trojan-activity; sid:{sid}; rev:{rev};'
+    tail = f"classtype:trojan-activity; sid:{sid}; rev:{rev};"
     meta = f" metadata:confidence {int(ind.confidence)};"
     if ind.itype in ("ipv4", "ipv6", "ipv4_cidr", "ipv6_cidr"):
         v = ind.indicator
-        return (f'alert ip $HOME_NET any -> {v} any (msg:"{m}";{meta} {tail})')
+        return f'alert ip $HOME_NET any -> {v} any (msg:"{m}";{meta} {tail})'
     if ind.itype == "fqdn":
         v = _content(ind.indicator)
         if engine == "suricata":
-            return (f'alert dns $HOME_NET any -> any any (msg:"{m}"; dns.query; content:"{v}"; '
-                    f'nocase; endswith;{meta} {tail})')
+            return (
+                f'alert dns $HOME_NET any -> any any (msg:"{m}"; dns.query; content:"{v}"; '
+                f"nocase; endswith;{meta} {tail})"
+            )
         wire = "".join(f"|{len(x):02X}|{_content(x)}" for x in ind.indicator.split("."))
-        return (f'alert udp $HOME_NET any -> any 53 (msg:"{m}"; content:"{wire}|00|"; '
-                f'nocase; fast_pattern;{meta} {tail})')
+        return (
+            f'alert udp $HOME_NET any -> any 53 (msg:"{m}"; content:"{wire}|00|"; '
+            f"nocase; fast_pattern;{meta} {tail})"
+        )
     if ind.itype == "url":
         host, path = _split_url(ind.indicator)
         h, p = _content(host), _content(path)
         if engine == "suricata":
-            return (f'alert http $HOME_NET any -> $EXTERNAL_NET any (msg:"{m}"; flow:established,to_server; '
-                    f'http.host; content:"{h}"; nocase; endswith; http.uri; content:"{p}"; startswith;'
-                    f'{meta} {tail})')
-        return (f'alert tcp $HOME_NET any -> $EXTERNAL_NET $HTTP_PORTS (msg:"{m}"; '
-                f'flow:established,to_server; content:"{h}"; http_header; nocase; '
-                f'content:"{p}"; http_uri;{meta} {tail})')
+            return (
+                f'alert http $HOME_NET any -> $EXTERNAL_NET any (msg:"{m}"; flow:established,to_server; '
+                f'http.host; content:"{h}"; nocase; endswith; http.uri; content:"{p}"; startswith;'
+                f"{meta} {tail})"
+            )
+        return (
+            f'alert tcp $HOME_NET any -> $EXTERNAL_NET $HTTP_PORTS (msg:"{m}"; '
+            f'flow:established,to_server; content:"{h}"; http_header; nocase; '
+            f'content:"{p}"; http_uri;{meta} {tail})'
+        )
     return None
 
 
-def render_rules(indicators: Iterable[Indicator], engine: str, *, sid_base: int = DEFAULT_SID_BASE,
-                 sid_span: int = DEFAULT_SID_SPAN, state: State | None = None,
-                 msg: str = DEFAULT_MSG, **_: object) -> str:
+def render_rules(
+    indicators: Iterable[Indicator],
+    engine: str,
+    *,
+    sid_base: int = DEFAULT_SID_BASE,
+    sid_span: int = DEFAULT_SID_SPAN,
+    state: State | None = None,
+    msg: str = DEFAULT_MSG,
+    **_: object,
+) -> str:
     items = list(indicators)
     st = next_state(items, state, sid_base=sid_base, sid_span=sid_span)
     lines = []

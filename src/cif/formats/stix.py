@@ -31,9 +31,13 @@ TLP_IDS = {
 }
 HASH_NAMES = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "sha512": "SHA-512"}
 PATH = {
-    "ipv4": "ipv4-addr:value", "ipv4_cidr": "ipv4-addr:value",
-    "ipv6": "ipv6-addr:value", "ipv6_cidr": "ipv6-addr:value",
-    "fqdn": "domain-name:value", "url": "url:value", "email": "email-addr:value",
+    "ipv4": "ipv4-addr:value",
+    "ipv4_cidr": "ipv4-addr:value",
+    "ipv6": "ipv6-addr:value",
+    "ipv6_cidr": "ipv6-addr:value",
+    "fqdn": "domain-name:value",
+    "url": "url:value",
+    "email": "email-addr:value",
 }
 
 
@@ -109,5 +113,9 @@ def render(indicators: Iterable[Indicator], *, now: datetime | None = None, **_:
             used.add(ind.tlp if ind.tlp in TLP_IDS else "amber")
     marks = [marking(t) for t in TLP_IDS if t in used]
     ids = "\n".join(o["id"] for o in objs)
-    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid5(NAMESPACE, ids)}", "objects": marks + objs}
+    bundle = {
+        "type": "bundle",
+        "id": f"bundle--{uuid.uuid5(NAMESPACE, ids)}",
+        "objects": marks + objs,
+    }
     return orjson.dumps(bundle)

@@ -14,15 +14,23 @@ from cif.indicator.model import Indicator
 
 from .common import FormatError
 
-DATASET_TYPES = {"fqdn": "string", "url": "string", "email": "string", "md5": "md5",
-                 "sha256": "sha256", "ipv4": "ipv4", "ipv6": "ip"}
+DATASET_TYPES = {
+    "fqdn": "string",
+    "url": "string",
+    "email": "string",
+    "md5": "md5",
+    "sha256": "sha256",
+    "ipv4": "ipv4",
+    "ipv6": "ip",
+}
 
 
 def dataset_type(itype: str) -> str:
     t = DATASET_TYPES.get(itype)
     if t is None:
-        raise FormatError(f"itype {itype!r}: no Suricata dataset type (use one of "
-                          f"{', '.join(DATASET_TYPES)})")
+        raise FormatError(
+            f"itype {itype!r}: no Suricata dataset type (use one of {', '.join(DATASET_TYPES)})"
+        )
     return t
 
 
@@ -35,7 +43,9 @@ def render(indicators: Iterable[Indicator], *, strip_scheme: bool = False, **_: 
             itype = ind.itype
             kind = dataset_type(itype)
         elif ind.itype != itype:
-            raise FormatError(f"{ind.indicator!r}: a dataset holds one itype ({itype}), not {ind.itype}")
+            raise FormatError(
+                f"{ind.indicator!r}: a dataset holds one itype ({itype}), not {ind.itype}"
+            )
         v = ind.indicator
         if kind == "string":
             if strip_scheme and "://" in v:

@@ -24,12 +24,16 @@ def _short(tag: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in tag)[:32] or OTHER
 
 
-def category_ids(indicators: list[Indicator], categories: Mapping[str, int] | None) -> dict[str, int]:
+def category_ids(
+    indicators: list[Indicator], categories: Mapping[str, int] | None
+) -> dict[str, int]:
     """tag -> category id; validated when given, derived from the tags otherwise."""
     if categories is not None:
         for tag, cid in categories.items():
             if not isinstance(cid, int) or not 1 <= cid <= MAX_CATEGORIES:
-                raise FormatError(f"category {tag!r}: id {cid!r} must be from 1 to {MAX_CATEGORIES}")
+                raise FormatError(
+                    f"category {tag!r}: id {cid!r} must be from 1 to {MAX_CATEGORIES}"
+                )
         out = {_short(t): c for t, c in categories.items()}
     else:
         tags = sorted({_short(t) for i in indicators for t in i.tags} - {OTHER})
@@ -46,14 +50,20 @@ def score(confidence: float) -> int:
     return max(1, min(127, round(confidence * 127 / 100)))
 
 
-def render_categories(indicators: Iterable[Indicator], *,
-                      categories: Mapping[str, int] | None = None, **_: object) -> str:
+def render_categories(
+    indicators: Iterable[Indicator], *, categories: Mapping[str, int] | None = None, **_: object
+) -> str:
     ids = category_ids(list(indicators), categories)
     return "".join(f"{cid},{tag},{tag}\n" for tag, cid in sorted(ids.items(), key=lambda x: x[1]))
 
 
-def render(indicators: Iterable[Indicator], *, part: str = "reputation",
-           categories: Mapping[str, int] | None = None, **_: object) -> str:
+def render(
+    indicators: Iterable[Indicator],
+    *,
+    part: str = "reputation",
+    categories: Mapping[str, int] | None = None,
+    **_: object,
+) -> str:
     """The reputation file (``part="categories"`` for the categories file)."""
     items = list(indicators)
     split_families(items)  # rejects non-IP itypes with a clear error

@@ -18,10 +18,16 @@ from cif.indicator.model import Indicator
 from .common import clean, without_scheme
 
 TYPES = {
-    "ipv4": "Intel::ADDR", "ipv6": "Intel::ADDR",
-    "ipv4_cidr": "Intel::SUBNET", "ipv6_cidr": "Intel::SUBNET",
-    "fqdn": "Intel::DOMAIN", "url": "Intel::URL", "email": "Intel::EMAIL",
-    "md5": "Intel::FILE_HASH", "sha1": "Intel::FILE_HASH", "sha256": "Intel::FILE_HASH",
+    "ipv4": "Intel::ADDR",
+    "ipv6": "Intel::ADDR",
+    "ipv4_cidr": "Intel::SUBNET",
+    "ipv6_cidr": "Intel::SUBNET",
+    "fqdn": "Intel::DOMAIN",
+    "url": "Intel::URL",
+    "email": "Intel::EMAIL",
+    "md5": "Intel::FILE_HASH",
+    "sha1": "Intel::FILE_HASH",
+    "sha256": "Intel::FILE_HASH",
     "sha512": "Intel::FILE_HASH",
 }
 
@@ -31,8 +37,9 @@ def _f(s: str | None) -> str:
     return s if s else "-"
 
 
-def render(indicators: Iterable[Indicator], *, extra_meta: bool = True,
-           source: str = "cif", **_: object) -> str:
+def render(
+    indicators: Iterable[Indicator], *, extra_meta: bool = True, source: str = "cif", **_: object
+) -> str:
     """The intel file; itypes Zeek has no intel type for (asn) are skipped."""
     cols = ["indicator", "indicator_type", "meta.source", "meta.desc", "meta.url"]
     if extra_meta:

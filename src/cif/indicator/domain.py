@@ -50,7 +50,7 @@ def fqdn(s: str) -> tuple[str, frozenset[str]]:
     # Fast path: two or more labels of LDH and underscore, none empty, none starting or
     # ending with a hyphen; anything unusual takes the full pattern below.
     if len(s) <= 63 and _PLAIN(s) is not None:
-        tld = s[s.rfind(".") + 1:]
+        tld = s[s.rfind(".") + 1 :]
     else:
         m = _FQDN.fullmatch(s)
         if m is None:
@@ -67,8 +67,10 @@ def fqdn(s: str) -> tuple[str, frozenset[str]]:
     if tld in TLDS:
         if tld == "arpa" and (s == "home.arpa" or s.endswith(".home.arpa")):
             return s, _PRIVATE
-        if (tld == "com" or tld == "net" or tld == "org") and "example." in s and (
-            s in _EXAMPLE_SLDS or s.endswith(_dotted_examples)
+        if (
+            (tld == "com" or tld == "net" or tld == "org")
+            and "example." in s
+            and (s in _EXAMPLE_SLDS or s.endswith(_dotted_examples))
         ):
             return s, _DOCUMENTATION
         return s, _EMPTY

@@ -86,8 +86,8 @@ def v6_int(s: str) -> int:
         raise Bad("not an IPv6 address")
     if "." in s:
         k = s.rfind(":")
-        tail = v4_int(s[k + 1:])
-        s = f"{s[:k + 1]}{tail >> 16:x}:{tail & 0xFFFF:x}"
+        tail = v4_int(s[k + 1 :])
+        s = f"{s[: k + 1]}{tail >> 16:x}:{tail & 0xFFFF:x}"
     if "::" in s:
         head, tail_s = s.split("::", 1)
         if "::" in tail_s:
@@ -113,7 +113,7 @@ def v6_int(s: str) -> int:
 def v6_str(n: int) -> str:
     """RFC 5952 text: lowercase, no leading zeros, the longest run of 2+ zero groups as '::'."""
     h = f"{n:032x}"
-    groups = [h[i:i + 4].lstrip("0") or "0" for i in range(0, 32, 4)]
+    groups = [h[i : i + 4].lstrip("0") or "0" for i in range(0, 32, 4)]
     best = cur = 0
     best_at = cur_at = -1
     for i, g in enumerate(groups):
@@ -127,7 +127,7 @@ def v6_str(n: int) -> str:
             cur = 0
     if best < 2:
         return ":".join(groups)
-    return ":".join(groups[:best_at]) + "::" + ":".join(groups[best_at + best:])
+    return ":".join(groups[:best_at]) + "::" + ":".join(groups[best_at + best :])
 
 
 def _prefix(p: str, bits: int) -> int:
@@ -152,10 +152,14 @@ def cidr4_plain(addr: str, plen: str) -> tuple[str, str, frozenset[str]] | None:
     else None (no raise). The network stays inside one first octet, so one V4_HOT
     test decides most flags."""
     k = len(plen)
-    if not (
-        (k == 2 and "1" <= plen[0] <= "3" and "0" <= plen[1] <= "9")
-        or (k == 1 and "8" <= plen <= "9")
-    ) or addr[:1] == "0" or ".0" in addr:
+    if (
+        not (
+            (k == 2 and "1" <= plen[0] <= "3" and "0" <= plen[1] <= "9")
+            or (k == 1 and "8" <= plen <= "9")
+        )
+        or addr[:1] == "0"
+        or ".0" in addr
+    ):
         return None
     p = int(plen)
     if p < 8 or p > 31:

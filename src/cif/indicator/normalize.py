@@ -21,8 +21,18 @@ from .reserved import V4_HOT, v4_flags
 from .url import SCHEMES, _dot_segments, _escape, url
 
 ITYPES = (
-    "ipv4", "ipv6", "ipv4_cidr", "ipv6_cidr", "fqdn", "url", "email",
-    "md5", "sha1", "sha256", "sha512", "asn",
+    "ipv4",
+    "ipv6",
+    "ipv4_cidr",
+    "ipv6_cidr",
+    "fqdn",
+    "url",
+    "email",
+    "md5",
+    "sha1",
+    "sha256",
+    "sha512",
+    "asn",
 )
 
 
@@ -169,12 +179,18 @@ def _detect(s: str) -> Normalized:
                         if not 0 < p < 65536:
                             m = None
                         elif p != SCHEMES[scheme]:
-                            if port[0] != "0" and path and "/." not in path and query != "" \
-                                    and "%" not in s:
+                            if (
+                                port[0] != "0"
+                                and path
+                                and "/." not in path
+                                and query != ""
+                                and "%" not in s
+                            ):
                                 return _new(Normalized, (s, "url", flags))  # already canonical
                             host = f"{host}:{p}"
-                    elif m is not None and path and "/." not in path and query != "" \
-                            and "%" not in s:
+                    elif (
+                        m is not None and path and "/." not in path and query != "" and "%" not in s
+                    ):
                         return _new(Normalized, (s, "url", flags))  # already canonical
                     if m is not None:
                         if not path:
@@ -195,7 +211,7 @@ def _detect(s: str) -> Normalized:
                 scheme = scheme.lower()
                 if scheme not in SCHEMES:  # hxxp://... (defanged) lands here first
                     raise LazyBad(_unsupported, scheme)
-            canon, flags, _ = url(s[i + 3:], scheme)
+            canon, flags, _ = url(s[i + 3 :], scheme)
             return _new(Normalized, (canon, "url", flags))
         return _slash(s)
     if ":" in s:
@@ -237,7 +253,7 @@ def _detect(s: str) -> Normalized:
         return _numeric(s)
     if n <= 63 and _NAME(s) is not None:
         # A canonical name under an ordinary top-level label: what fqdn(s) gives.
-        tld = s[s.rfind(".") + 1:]
+        tld = s[s.rfind(".") + 1 :]
         if tld in _COMMON_TLDS and "example." not in s and "xn--" not in s:
             return _new(Normalized, (s, "fqdn", _EMPTY))
     name, flags = fqdn(s)

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 
 _RULES: set[str] = set()
-_WILDCARDS: set[str] = set()   # "ck" for the rule "*.ck"
+_WILDCARDS: set[str] = set()  # "ck" for the rule "*.ck"
 _EXCEPTIONS: set[str] = set()  # "www.ck" for the rule "!www.ck"
 TLDS: frozenset[str]
 
@@ -70,7 +70,7 @@ def suffix_labels(name: str) -> int:
         dot = name.find(".", start)
         if dot < 0:
             break
-        if name[dot + 1:] in _WILDCARDS:
+        if name[dot + 1 :] in _WILDCARDS:
             return n - i
         start = dot + 1
     return 1
@@ -120,4 +120,4 @@ def registered_domain(name: str) -> str | None:
     if k >= n:
         return None
     parts = name.split(".")
-    return ".".join(parts[-(k + 1):])
+    return ".".join(parts[-(k + 1) :])

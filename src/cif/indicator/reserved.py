@@ -17,22 +17,22 @@ EMPTY: frozenset[str] = frozenset()
 # (network, flag); flag None marks space that is explicitly global inside a
 # wider reserved block.
 RESERVED_V4: tuple[tuple[str, str | None], ...] = (
-    ("0.0.0.0/8", "reserved"),          # "this network" (RFC 791)
+    ("0.0.0.0/8", "reserved"),  # "this network" (RFC 791)
     ("0.0.0.0/32", "unspecified"),
-    ("10.0.0.0/8", "private"),          # RFC 1918
-    ("100.64.0.0/10", "cgnat"),         # RFC 6598 shared address space
+    ("10.0.0.0/8", "private"),  # RFC 1918
+    ("100.64.0.0/10", "cgnat"),  # RFC 6598 shared address space
     ("127.0.0.0/8", "loopback"),
     ("169.254.0.0/16", "link-local"),
     ("172.16.0.0/12", "private"),
-    ("192.0.0.0/24", "reserved"),       # IETF protocol assignments (RFC 6890)
+    ("192.0.0.0/24", "reserved"),  # IETF protocol assignments (RFC 6890)
     ("192.0.2.0/24", "documentation"),  # TEST-NET-1 (RFC 5737)
-    ("192.88.99.0/24", "reserved"),     # deprecated 6to4 relay anycast (RFC 7526)
+    ("192.88.99.0/24", "reserved"),  # deprecated 6to4 relay anycast (RFC 7526)
     ("192.168.0.0/16", "private"),
     ("198.18.0.0/15", "benchmarking"),  # RFC 2544
     ("198.51.100.0/24", "documentation"),
     ("203.0.113.0/24", "documentation"),
     ("224.0.0.0/4", "multicast"),
-    ("240.0.0.0/4", "reserved"),        # class E
+    ("240.0.0.0/4", "reserved"),  # class E
     ("255.255.255.255/32", "broadcast"),
 )
 
@@ -43,17 +43,17 @@ RESERVED_V6: tuple[tuple[str, str | None], ...] = (
     ("8000::/1", "reserved"),
     ("::/128", "unspecified"),
     ("::1/128", "loopback"),
-    ("64:ff9b::/96", None),             # NAT64 well-known prefix: global
-    ("64:ff9b:1::/48", "private"),      # local-use NAT64 (RFC 8215)
-    ("100::/64", "reserved"),           # discard-only (RFC 6666)
-    ("2001:2::/48", "benchmarking"),    # RFC 5180
-    ("2001:10::/28", "reserved"),       # deprecated ORCHID
+    ("64:ff9b::/96", None),  # NAT64 well-known prefix: global
+    ("64:ff9b:1::/48", "private"),  # local-use NAT64 (RFC 8215)
+    ("100::/64", "reserved"),  # discard-only (RFC 6666)
+    ("2001:2::/48", "benchmarking"),  # RFC 5180
+    ("2001:10::/28", "reserved"),  # deprecated ORCHID
     ("2001:db8::/32", "documentation"),
-    ("3fff::/20", "documentation"),     # RFC 9637
-    ("5f00::/16", "reserved"),          # SRv6 SIDs (RFC 9602)
-    ("fc00::/7", "private"),            # unique local
+    ("3fff::/20", "documentation"),  # RFC 9637
+    ("5f00::/16", "reserved"),  # SRv6 SIDs (RFC 9602)
+    ("fc00::/7", "private"),  # unique local
     ("fe80::/10", "link-local"),
-    ("fec0::/10", "reserved"),          # deprecated site-local
+    ("fec0::/10", "reserved"),  # deprecated site-local
     ("ff00::/8", "multicast"),
 )
 
@@ -94,8 +94,9 @@ def _paint(
 _V4_STARTS, _V4_ENDS, _V4_FLAGS = _paint(RESERVED_V4, 32)
 _V6_STARTS, _V6_ENDS, _V6_FLAGS = _paint(RESERVED_V6, 128)
 # First octets that touch any reserved IPv4 range: a quick no for most addresses.
-V4_HOT = frozenset(o for lo, hi in zip(_V4_STARTS, _V4_ENDS, strict=True)
-                    for o in range(lo >> 24, (hi >> 24) + 1))
+V4_HOT = frozenset(
+    o for lo, hi in zip(_V4_STARTS, _V4_ENDS, strict=True) for o in range(lo >> 24, (hi >> 24) + 1)
+)
 
 
 def _lookup(

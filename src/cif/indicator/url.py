@@ -11,7 +11,13 @@ from .ip import V4_RE, ipv4, v4_flags, v4_str, v6_flags, v6_int, v6_str
 
 # Scheme -> default port. Other schemes (mailto, file, data, javascript...) are refused.
 SCHEMES: dict[str, int] = {
-    "http": 80, "https": 443, "ftp": 21, "ftps": 990, "sftp": 22, "ws": 80, "wss": 443,
+    "http": 80,
+    "https": 443,
+    "ftp": 21,
+    "ftps": 990,
+    "sftp": 22,
+    "ws": 80,
+    "wss": 443,
 }
 
 # Characters left as they are in a path / query (RFC 3986 pchar, '/' and '?').
@@ -38,7 +44,7 @@ def url(rest: str, scheme: str) -> tuple[str, frozenset[str], str | None]:
     if m is None:
         auth, tail = rest, ""
     else:
-        auth, tail = rest[:m.start()], rest[m.start():]
+        auth, tail = rest[: m.start()], rest[m.start() :]
     if "@" in auth:  # userinfo (user:password@) is dropped: never kept, never matched on
         auth = auth.rpartition("@")[2]
     host, port = _split_port(auth)
@@ -86,10 +92,10 @@ def _split_port(auth: str) -> tuple[str, str]:
         end = auth.find("]")
         if end < 0:
             return auth, ""
-        after = auth[end + 1:]
+        after = auth[end + 1 :]
         if after and after[0] != ":":
             raise Bad(f"unexpected {after!r} after the IPv6 host")
-        return auth[:end + 1], after[1:]
+        return auth[: end + 1], after[1:]
     host, sep, port = auth.rpartition(":")
     if not sep:
         return auth, ""

@@ -125,13 +125,59 @@ HOST_DENSE_NAMES = (
 )
 # Brands that phishing names borrow; one outside its own registered label is a red flag.
 BRANDS = (
-    "paypal", "apple", "icloud", "google", "gmail", "microsoft", "office365", "outlook",
-    "hotmail", "live", "amazon", "facebook", "instagram", "whatsapp", "netflix", "dropbox",
-    "docusign", "adobe", "chase", "wellsfargo", "bankofamerica", "citibank", "hsbc",
-    "barclays", "santander", "itau", "bradesco", "caixa", "linkedin", "yahoo", "ebay",
-    "alibaba", "dhl", "fedex", "usps", "steam", "coinbase", "blockchain", "binance",
-    "metamask", "twitter", "onedrive", "sharepoint", "wetransfer", "visa", "mastercard",
-    "americanexpress", "amex", "natwest", "lloyds", "halifax", "irs", "gov",
+    "paypal",
+    "apple",
+    "icloud",
+    "google",
+    "gmail",
+    "microsoft",
+    "office365",
+    "outlook",
+    "hotmail",
+    "live",
+    "amazon",
+    "facebook",
+    "instagram",
+    "whatsapp",
+    "netflix",
+    "dropbox",
+    "docusign",
+    "adobe",
+    "chase",
+    "wellsfargo",
+    "bankofamerica",
+    "citibank",
+    "hsbc",
+    "barclays",
+    "santander",
+    "itau",
+    "bradesco",
+    "caixa",
+    "linkedin",
+    "yahoo",
+    "ebay",
+    "alibaba",
+    "dhl",
+    "fedex",
+    "usps",
+    "steam",
+    "coinbase",
+    "blockchain",
+    "binance",
+    "metamask",
+    "twitter",
+    "onedrive",
+    "sharepoint",
+    "wetransfer",
+    "visa",
+    "mastercard",
+    "americanexpress",
+    "amex",
+    "natwest",
+    "lloyds",
+    "halifax",
+    "irs",
+    "gov",
 )
 # The commonest letter pairs of English words: a name made of words is mostly these.
 _COMMON_BIGRAMS = frozenset(
@@ -411,7 +457,9 @@ class Featurizer:
         inv = 1.0 / np.sqrt(np.maximum(counts, 1.0))
         return e, rows, cols, inv[rows]
 
-    def _parts(self, values: Sequence[str]) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _parts(
+        self, values: Sequence[str]
+    ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(count, rows, buckets, weights, unscaled dense matrix)."""
         if self.layout == "v1":
             e, rows, cols, w = self._grams(values, 0)

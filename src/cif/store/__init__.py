@@ -5,8 +5,15 @@ from .query import InvalidQuery, Query
 from .tokens import TokenRecord, hash_token, new_token
 
 __all__ = [
-    "InvalidQuery", "Page", "Query", "Store", "TokenRecord", "UpsertResult",
-    "hash_token", "new_token", "open_store",
+    "InvalidQuery",
+    "Page",
+    "Query",
+    "Store",
+    "TokenRecord",
+    "UpsertResult",
+    "hash_token",
+    "new_token",
+    "open_store",
 ]
 
 

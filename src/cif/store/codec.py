@@ -193,8 +193,19 @@ def plan_q(q: str) -> QPlan:
 
 # -- merge rules ---------------------------------------------------------------------
 
-_CONTEXT = ("asn", "asn_desc", "cc", "reference", "rdata", "portlist", "protocol", "parent",
-            "probability", "tlp", "itype")
+_CONTEXT = (
+    "asn",
+    "asn_desc",
+    "cc",
+    "reference",
+    "rdata",
+    "portlist",
+    "protocol",
+    "parent",
+    "probability",
+    "tlp",
+    "itype",
+)
 
 
 def merge(stored: Indicator, incoming: Indicator) -> Indicator:

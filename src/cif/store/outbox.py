@@ -128,7 +128,15 @@ _PG_DDL = [
 ]
 
 _UPDATABLE = (
-    "name", "url", "secret", "itypes", "tags", "confidence", "providers", "groups", "style",
+    "name",
+    "url",
+    "secret",
+    "itypes",
+    "tags",
+    "confidence",
+    "providers",
+    "groups",
+    "style",
     "enabled",
 )
 _LISTS = ("itypes", "tags", "providers", "groups")
@@ -136,26 +144,52 @@ _LISTS = ("itypes", "tags", "providers", "groups")
 
 def _hook_row(r: WebhookRecord) -> tuple[Any, ...]:
     return (
-        r.name, r.url, r.secret, orjson.dumps(r.itypes).decode(), orjson.dumps(r.tags).decode(),
-        float(r.confidence), orjson.dumps(r.providers).decode(), orjson.dumps(r.groups).decode(),
-        r.style, int(r.enabled), r.created_at, r.updated_at,
+        r.name,
+        r.url,
+        r.secret,
+        orjson.dumps(r.itypes).decode(),
+        orjson.dumps(r.tags).decode(),
+        float(r.confidence),
+        orjson.dumps(r.providers).decode(),
+        orjson.dumps(r.groups).decode(),
+        r.style,
+        int(r.enabled),
+        r.created_at,
+        r.updated_at,
     )
 
 
 def _hook(row: Sequence[Any]) -> WebhookRecord:
     return WebhookRecord(
-        id=int(row[0]), name=row[1], url=row[2], secret=row[3], itypes=orjson.loads(row[4]),
-        tags=orjson.loads(row[5]), confidence=float(row[6]), providers=orjson.loads(row[7]),
-        groups=orjson.loads(row[8]), style=row[9], enabled=bool(row[10]),
-        created_at=int(row[11]), updated_at=int(row[12]),
+        id=int(row[0]),
+        name=row[1],
+        url=row[2],
+        secret=row[3],
+        itypes=orjson.loads(row[4]),
+        tags=orjson.loads(row[5]),
+        confidence=float(row[6]),
+        providers=orjson.loads(row[7]),
+        groups=orjson.loads(row[8]),
+        style=row[9],
+        enabled=bool(row[10]),
+        created_at=int(row[11]),
+        updated_at=int(row[12]),
     )
 
 
 def _delivery(row: Sequence[Any], payload: bool) -> Delivery:
     return Delivery(
-        id=row[0], webhook_id=int(row[1]), state=row[2], attempts=int(row[3]),
-        next_at=int(row[4]), created_at=int(row[5]), updated_at=int(row[6]), count=int(row[7]),
-        lease_until=int(row[8]), last_status=row[9], last_error=row[10],
+        id=row[0],
+        webhook_id=int(row[1]),
+        state=row[2],
+        attempts=int(row[3]),
+        next_at=int(row[4]),
+        created_at=int(row[5]),
+        updated_at=int(row[6]),
+        count=int(row[7]),
+        lease_until=int(row[8]),
+        last_status=row[9],
+        last_error=row[10],
         payload=bytes(row[11]) if payload and row[11] is not None else None,
     )
 
@@ -358,7 +392,11 @@ class _Outbox:
             return cur.rowcount > 0
 
     def deliveries(
-        self, webhook_id: int | None = None, *, state: str | None = None, limit: int = 100,
+        self,
+        webhook_id: int | None = None,
+        *,
+        state: str | None = None,
+        limit: int = 100,
         payload: bool = False,
     ) -> list[Delivery]:
         """Newest first."""

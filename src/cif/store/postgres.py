@@ -99,29 +99,70 @@ RETURNING id, (xmax = 0) AS inserted, indicator, provider, grp
 # Column names, not a password:
 _TOKEN_COLS = (
     "id, username, token_hash, can_read, can_write, is_admin, groups, itypes,"  # noqa: S105
-    " expires_at, revoked, created_at, last_used_at")
+    " expires_at, revoked, created_at, last_used_at"
+)
 
 
 def _stage_row(ind: Indicator) -> tuple[Any, ...]:
     s, e, p, rd = derived_keys(ind)
     prob = ind.probability
     return (
-        ind.indicator, ind.itype, ind.provider, ind.group, ind.tlp, float(ind.confidence),
-        NO_PROBABILITY if prob is None else float(prob), stored_time(ind.first_at),
-        stored_time(ind.last_at), stored_time(ind.reported_at), ind.count, ind.description,
-        ind.reference, ind.asn, ind.asn_desc, ind.cc, ind.rdata, ind.portlist, ind.protocol,
-        ind.parent, Jsonb(ind.extra), sorted(ind.flags), sorted(ind.tags), s, e, p, rd,
+        ind.indicator,
+        ind.itype,
+        ind.provider,
+        ind.group,
+        ind.tlp,
+        float(ind.confidence),
+        NO_PROBABILITY if prob is None else float(prob),
+        stored_time(ind.first_at),
+        stored_time(ind.last_at),
+        stored_time(ind.reported_at),
+        ind.count,
+        ind.description,
+        ind.reference,
+        ind.asn,
+        ind.asn_desc,
+        ind.cc,
+        ind.rdata,
+        ind.portlist,
+        ind.protocol,
+        ind.parent,
+        Jsonb(ind.extra),
+        sorted(ind.flags),
+        sorted(ind.tags),
+        s,
+        e,
+        p,
+        rd,
     )
 
 
 def _indicator(r: Sequence[Any]) -> Indicator:
     return Indicator(
-        id=r[0], indicator=r[1], itype=r[2], provider=r[3], group=r[4], tlp=r[5],
-        confidence=r[6], probability=None if r[7] == NO_PROBABILITY else r[7],
-        first_at=loaded_time(r[8]), last_at=loaded_time(r[9]), reported_at=loaded_time(r[10]),
-        count=r[11], description=r[12], reference=r[13], asn=r[14], asn_desc=r[15], cc=r[16],
-        rdata=r[17], portlist=r[18], protocol=r[19], parent=r[20], extra=dict(r[21]),
-        flags=set(r[22]), tags=set(r[23]),
+        id=r[0],
+        indicator=r[1],
+        itype=r[2],
+        provider=r[3],
+        group=r[4],
+        tlp=r[5],
+        confidence=r[6],
+        probability=None if r[7] == NO_PROBABILITY else r[7],
+        first_at=loaded_time(r[8]),
+        last_at=loaded_time(r[9]),
+        reported_at=loaded_time(r[10]),
+        count=r[11],
+        description=r[12],
+        reference=r[13],
+        asn=r[14],
+        asn_desc=r[15],
+        cc=r[16],
+        rdata=r[17],
+        portlist=r[18],
+        protocol=r[19],
+        parent=r[20],
+        extra=dict(r[21]),
+        flags=set(r[22]),
+        tags=set(r[23]),
     )
 
 
@@ -184,7 +225,7 @@ class PostgresStore:
         result = UpsertResult()
         items = list(indicators)
         for i in range(0, len(items), BATCH):
-            r = self._upsert_batch(items[i:i + BATCH])
+            r = self._upsert_batch(items[i : i + BATCH])
             result.inserted += r.inserted
             result.updated += r.updated
         return result
@@ -226,12 +267,13 @@ class PostgresStore:
     def search(self, query: Query) -> Page:
         sel = build(query, _DIALECT, COLUMNS)
         rows = self._conn().execute(sel.sql, sel.params).fetchall()
-        items = [_indicator(r) for r in rows[:query.limit]]
+        items = [_indicator(r) for r in rows[: query.limit]]
         cursor = None
         if len(rows) > query.limit:
             last = items[-1]
-            cursor = encode_cursor(query.sort, query.descending, sort_value(last, query.sort),
-                                   last.id or 0)
+            cursor = encode_cursor(
+                query.sort, query.descending, sort_value(last, query.sort), last.id or 0
+            )
         return Page(items=items, cursor=cursor)
 
     def explain(self, query: Query) -> list[str]:
@@ -245,8 +287,11 @@ class PostgresStore:
 
     def get(self, ids: Sequence[int]) -> list[Indicator]:
         wanted = [int(i) for i in ids]
-        rows = self._conn().execute(
-            f"SELECT {COLUMNS} FROM indicators WHERE id = ANY(%s)", (wanted,)).fetchall()
+        rows = (
+            self._conn()
+            .execute(f"SELECT {COLUMNS} FROM indicators WHERE id = ANY(%s)", (wanted,))
+            .fetchall()
+        )
         found = {r[0]: _indicator(r) for r in rows}
         return [found[i] for i in wanted if i in found]
 
@@ -263,8 +308,11 @@ class PostgresStore:
 
     def changes(self) -> int:
         """A number that grows with every committed upsert (any process): cache validators."""
-        row = self._conn().execute(
-            "SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM cif_changes").fetchone()
+        row = (
+            self._conn()
+            .execute("SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM cif_changes")
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def stats(self, groups: list[str] | None = None, *, days: int = 30) -> dict[str, Any]:
@@ -273,8 +321,9 @@ class PostgresStore:
         cond, params = "", []
         if groups is not None:
             cond, params = " WHERE grp = ANY(%s)", [list(groups)]
-        day_cond = ((cond + " AND" if cond else " WHERE")
-                    + " reported_at >= now() - make_interval(days => %s)")
+        day_cond = (
+            cond + " AND" if cond else " WHERE"
+        ) + " reported_at >= now() - make_interval(days => %s)"
         total = conn.execute(f"SELECT count(*) FROM indicators{cond}", params).fetchone()
 
         def counts(sql: str, args: list[Any]) -> dict[Any, int]:
@@ -284,12 +333,16 @@ class PostgresStore:
             "total": total[0] if total else 0,
             "itype": counts(f"SELECT itype, count(*) FROM indicators{cond} GROUP BY itype", params),
             "provider": counts(
-                f"SELECT provider, count(*) FROM indicators{cond} GROUP BY provider", params),
+                f"SELECT provider, count(*) FROM indicators{cond} GROUP BY provider", params
+            ),
             "tag": counts(
-                f"SELECT t, count(*) FROM indicators, unnest(tags) AS t{cond} GROUP BY t", params),
+                f"SELECT t, count(*) FROM indicators, unnest(tags) AS t{cond} GROUP BY t", params
+            ),
             "day": counts(
                 "SELECT to_char(reported_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d, count(*)"
-                f" FROM indicators{day_cond} GROUP BY d ORDER BY d", [*params, int(days)]),
+                f" FROM indicators{day_cond} GROUP BY d ORDER BY d",
+                [*params, int(days)],
+            ),
         }
 
     def log_searches(self, rows: Sequence[tuple[str, str, int, datetime]]) -> None:
@@ -298,18 +351,31 @@ class PostgresStore:
         with conn.transaction(), conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO search_log (username, query, results, at) VALUES (%s, %s, %s, %s)",
-                [(u, q, int(n), at) for u, q, n, at in rows])
+                [(u, q, int(n), at) for u, q, n, at in rows],
+            )
 
     def search_log(self, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self._conn().execute(
-            "SELECT username, query, results, at FROM search_log"
-            " ORDER BY at DESC, id DESC LIMIT %s", (int(limit),)).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT username, query, results, at FROM search_log"
+                " ORDER BY at DESC, id DESC LIMIT %s",
+                (int(limit),),
+            )
+            .fetchall()
+        )
         return [{"username": u, "query": q, "results": n, "at": _utc(a)} for u, q, n, a in rows]
 
     def token_update(self, id: int, **changes: Any) -> TokenRecord | None:
         """Change rights, groups, itypes or expiry of one token; None if there is no such token."""
-        cols = {"read": "can_read", "write": "can_write", "admin": "is_admin", "groups": "groups",
-                "itypes": "itypes", "expires_at": "expires_at"}
+        cols = {
+            "read": "can_read",
+            "write": "can_write",
+            "admin": "is_admin",
+            "groups": "groups",
+            "itypes": "itypes",
+            "expires_at": "expires_at",
+        }
         sets: list[str] = []
         params: list[Any] = []
         for k, v in changes.items():
@@ -328,20 +394,37 @@ class PostgresStore:
     # -- tokens ---------------------------------------------------------------------
 
     def token_add(self, record: TokenRecord) -> TokenRecord:
-        row = self._conn().execute(
-            "INSERT INTO tokens (username, token_hash, can_read, can_write, is_admin, groups,"
-            " itypes, expires_at, revoked, created_at, last_used_at)"
-            " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
-            (record.username, record.token_hash, record.read, record.write, record.admin,
-             list(record.groups), list(record.itypes), record.expires_at, record.revoked,
-             record.created_at, record.last_used_at),
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "INSERT INTO tokens (username, token_hash, can_read, can_write, is_admin, groups,"
+                " itypes, expires_at, revoked, created_at, last_used_at)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
+                (
+                    record.username,
+                    record.token_hash,
+                    record.read,
+                    record.write,
+                    record.admin,
+                    list(record.groups),
+                    list(record.itypes),
+                    record.expires_at,
+                    record.revoked,
+                    record.created_at,
+                    record.last_used_at,
+                ),
+            )
+            .fetchone()
+        )
         record.id = row[0] if row else None
         return record
 
     def token_by_hash(self, token_hash: str) -> TokenRecord | None:
-        r = self._conn().execute(f"SELECT {_TOKEN_COLS} FROM tokens WHERE token_hash = %s",
-                                 (token_hash,)).fetchone()
+        r = (
+            self._conn()
+            .execute(f"SELECT {_TOKEN_COLS} FROM tokens WHERE token_hash = %s", (token_hash,))
+            .fetchone()
+        )
         return _token(r) if r else None
 
     def token_list(self) -> list[TokenRecord]:
@@ -360,7 +443,8 @@ class PostgresStore:
             conds.append("username = %s")
             params.append(username)
         cur = self._conn().execute(
-            "UPDATE tokens SET revoked = true WHERE NOT revoked AND " + " AND ".join(conds), params)
+            "UPDATE tokens SET revoked = true WHERE NOT revoked AND " + " AND ".join(conds), params
+        )
         return cur.rowcount
 
     def token_touch(self, token_hash: str, at: datetime | None = None) -> bool:
@@ -371,8 +455,10 @@ class PostgresStore:
             if last is not None and now - last < TOUCH_EVERY_S:
                 return False
             self._touched[token_hash] = now
-        self._conn().execute("UPDATE tokens SET last_used_at = %s WHERE token_hash = %s",
-                             (at or datetime.now(UTC), token_hash))
+        self._conn().execute(
+            "UPDATE tokens SET last_used_at = %s WHERE token_hash = %s",
+            (at or datetime.now(UTC), token_hash),
+        )
         return True
 
     def close(self) -> None:
@@ -392,9 +478,18 @@ class PostgresStore:
 
 def _token(r: Sequence[Any]) -> TokenRecord:
     return TokenRecord(
-        id=r[0], username=r[1], token_hash=r[2], read=r[3], write=r[4], admin=r[5],
-        groups=list(r[6]), itypes=list(r[7]), expires_at=_utc(r[8]), revoked=r[9],
-        created_at=_utc(r[10]) or MIN_TIME, last_used_at=_utc(r[11]),
+        id=r[0],
+        username=r[1],
+        token_hash=r[2],
+        read=r[3],
+        write=r[4],
+        admin=r[5],
+        groups=list(r[6]),
+        itypes=list(r[7]),
+        expires_at=_utc(r[8]),
+        revoked=r[9],
+        created_at=_utc(r[10]) or MIN_TIME,
+        last_used_at=_utc(r[11]),
     )
 
 

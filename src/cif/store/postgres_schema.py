@@ -81,10 +81,12 @@ def _v2(conn: psycopg.Connection) -> None:
     conn.execute('ALTER TABLE indicators ADD COLUMN rdomain text COLLATE "C"')
     rows = conn.execute("SELECT id, indicator FROM indicators WHERE itype = 'fqdn'").fetchall()
     with conn.cursor() as cur:
-        cur.executemany("UPDATE indicators SET rdomain = %s WHERE id = %s",
-                        [(rdomain(v), i) for i, v in rows])
+        cur.executemany(
+            "UPDATE indicators SET rdomain = %s WHERE id = %s", [(rdomain(v), i) for i, v in rows]
+        )
     conn.execute(
-        "CREATE INDEX indicators_rdomain ON indicators (rdomain) WHERE rdomain IS NOT NULL")
+        "CREATE INDEX indicators_rdomain ON indicators (rdomain) WHERE rdomain IS NOT NULL"
+    )
 
 
 def _v3(conn: psycopg.Connection) -> None:
@@ -94,7 +96,8 @@ def _v3(conn: psycopg.Connection) -> None:
     """
     conn.execute(
         "CREATE TABLE search_log (id bigserial PRIMARY KEY, username text NOT NULL,"
-        " query text NOT NULL, results integer NOT NULL, at timestamptz NOT NULL)")
+        " query text NOT NULL, results integer NOT NULL, at timestamptz NOT NULL)"
+    )
     conn.execute("CREATE INDEX search_log_at ON search_log (at)")
     conn.execute("CREATE SEQUENCE cif_changes")
 
@@ -106,7 +109,11 @@ def _v4(conn: psycopg.Connection) -> None:
 
 
 MIGRATIONS: list[tuple[int, Callable[[psycopg.Connection], None]]] = [
-    (1, _v1), (2, _v2), (3, _v3), (4, _v4)]
+    (1, _v1),
+    (2, _v2),
+    (3, _v3),
+    (4, _v4),
+]
 CURRENT = MIGRATIONS[-1][0]
 _LOCK_ID = 0x63696673  # advisory lock taken while migrating
 
@@ -128,11 +135,14 @@ def migrate(conn: psycopg.Connection, target: int = CURRENT) -> int:
         have = version(conn)
         if have > CURRENT:
             raise RuntimeError(
-                f"store schema version {have} is newer than this code understands ({CURRENT})")
+                f"store schema version {have} is newer than this code understands ({CURRENT})"
+            )
         for v, step in MIGRATIONS:
             if have < v <= target:
                 step(conn)
                 conn.execute(
                     "INSERT INTO cif_meta (key, value) VALUES ('schema_version', %s)"
-                    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (str(v),))
+                    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    (str(v),),
+                )
     return version(conn)

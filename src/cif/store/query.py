@@ -85,7 +85,8 @@ class Query:
         qy.confidence_min = _num(get, "confidence_min" if get("confidence_min") else "confidence")
         qy.confidence_max = _num(get, "confidence_max")
         qy.probability_min = _num(
-            get, "probability_min" if get("probability_min") else "probability")
+            get, "probability_min" if get("probability_min") else "probability"
+        )
         qy.probability_max = _num(get, "probability_max")
         days, hours = _num(get, "days", lo=0, hi=36500), _num(get, "hours", lo=0, hi=876000)
         if days is not None or hours is not None:
@@ -98,8 +99,9 @@ class Query:
         qy.descending = sort.startswith("-")
         qy.sort = sort.lstrip("-+")
         if qy.sort not in SORT_FIELDS:
-            raise InvalidQuery(f"sort {sort!r}: not one of {', '.join(SORT_FIELDS)}"
-                               " (prefix - for descending)")
+            raise InvalidQuery(
+                f"sort {sort!r}: not one of {', '.join(SORT_FIELDS)} (prefix - for descending)"
+            )
         limit = _num(get, "limit", lo=1, hi=MAX_LIMIT)
         qy.limit = int(limit) if limit is not None else DEFAULT_LIMIT
         cur = get("cursor")

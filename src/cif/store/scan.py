@@ -121,8 +121,10 @@ def _where(f: ScanFilter, ph: str, time: Any) -> tuple[str, list[Any]]:
 
 
 _SQLITE_COLS = "id, indicator, itype, confidence, last_at, tags, provider, tlp, grp, flags"
-_PG_COLS = ("id, indicator, itype, confidence,"
-            " (extract(epoch FROM last_at) * 1000000)::bigint, tags, provider, tlp, grp, flags")
+_PG_COLS = (
+    "id, indicator, itype, confidence,"
+    " (extract(epoch FROM last_at) * 1000000)::bigint, tags, provider, tlp, grp, flags"
+)
 
 
 def scan_batches(store: Any, f: ScanFilter, *, fetch: int = FETCH) -> Iterator[list[Row]]:
@@ -163,8 +165,20 @@ def scan_batches(store: Any, f: ScanFilter, *, fetch: int = FETCH) -> Iterator[l
                 tags = tuple(loads(r[5])) if r[5] else none
                 if (want and want.isdisjoint(tags)) or (drop and not drop.isdisjoint(tags)):
                     continue
-                out.append((r[0], r[1], r[2], r[3], r[4], tags, r[6], r[7], r[8],
-                            tuple(loads(r[9])) if r[9] else none))
+                out.append(
+                    (
+                        r[0],
+                        r[1],
+                        r[2],
+                        r[3],
+                        r[4],
+                        tags,
+                        r[6],
+                        r[7],
+                        r[8],
+                        tuple(loads(r[9])) if r[9] else none,
+                    )
+                )
             yield out
 
 
@@ -200,8 +214,10 @@ def _tag_sql(f: ScanFilter, postgres: bool) -> tuple[str, list[Any]]:
             params += sorted(set(f.tags))
         for t in sorted(set(f.exclude_tags)):
             # The JSON list holds the tag quoted; only then ask the tag index to be sure.
-            where.append("NOT (tags IS NOT NULL AND instr(tags, ?) > 0 AND EXISTS (SELECT 1 FROM"
-                         " indicator_tags WHERE tag = ? AND indicator_id = indicators.id))")
+            where.append(
+                "NOT (tags IS NOT NULL AND instr(tags, ?) > 0 AND EXISTS (SELECT 1 FROM"
+                " indicator_tags WHERE tag = ? AND indicator_id = indicators.id))"
+            )
             params += [orjson.dumps(t).decode(), t]
     return " AND ".join(where), params
 
@@ -227,15 +243,19 @@ def scan_values(store: Any, f: ScanFilter) -> tuple[list[str], set[str]]:
     # One pass, one result row: the values joined by the database (no row objects),
     # the flag test riding along, and the counts to check the split against.
     if pg:
-        sql = ("SELECT string_agg(indicator, E'\\n') FILTER (WHERE flags = '{}'),"
-               " count(*) FILTER (WHERE flags = '{}'),"
-               " string_agg(indicator, E'\\n') FILTER (WHERE flags <> '{}'),"
-               f" count(*) FILTER (WHERE flags <> '{{}}') FROM indicators{where}")
+        sql = (
+            "SELECT string_agg(indicator, E'\\n') FILTER (WHERE flags = '{}'),"
+            " count(*) FILTER (WHERE flags = '{}'),"
+            " string_agg(indicator, E'\\n') FILTER (WHERE flags <> '{}'),"
+            f" count(*) FILTER (WHERE flags <> '{{}}') FROM indicators{where}"
+        )
     else:
-        sql = ("SELECT group_concat(CASE WHEN flags IS NULL THEN indicator END, char(10)),"
-               " count(CASE WHEN flags IS NULL THEN 1 END),"
-               " group_concat(CASE WHEN flags IS NOT NULL THEN indicator END, char(10)),"
-               f" count(flags) FROM indicators{where}")
+        sql = (
+            "SELECT group_concat(CASE WHEN flags IS NULL THEN indicator END, char(10)),"
+            " count(CASE WHEN flags IS NULL THEN 1 END),"
+            " group_concat(CASE WHEN flags IS NOT NULL THEN indicator END, char(10)),"
+            f" count(flags) FROM indicators{where}"
+        )
     good, n_good, bad, n_bad = conn.execute(sql, params).fetchone()
     values = good.split("\n") if good else []
     flagged = set(bad.split("\n")) if bad else set()

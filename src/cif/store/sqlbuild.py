@@ -59,8 +59,10 @@ def build(query: Query, d: Dialect, columns: str) -> Select:
             inside = f"ip_start >= {ph} AND ip_start <= {ph} AND ip_end <= {ph}"
             holding = f"ip_start IN {_in(ph, cand)} AND ip_end >= {ph}"
             if d.ip_union:
-                where.append(f"id IN (SELECT id FROM indicators WHERE {inside}"
-                             f" UNION SELECT id FROM indicators WHERE {holding})")
+                where.append(
+                    f"id IN (SELECT id FROM indicators WHERE {inside}"
+                    f" UNION SELECT id FROM indicators WHERE {holding})"
+                )
             else:
                 where.append(f"(({inside}) OR ({holding}))")
             params += [plan.start, plan.end, plan.end, *cand, plan.end]
@@ -114,8 +116,10 @@ def build(query: Query, d: Dialect, columns: str) -> Select:
         bound("probability", ">", NO_PROBABILITY)
     bound("probability", ">=", query.probability_min)
     bound("probability", "<=", query.probability_max)
-    for col, since, until in (("reported_at", query.reported_since, query.reported_until),
-                              ("last_at", query.last_since, query.last_until)):
+    for col, since, until in (
+        ("reported_at", query.reported_since, query.reported_until),
+        ("last_at", query.last_since, query.last_until),
+    ):
         if since is not None:
             bound(col, ">=", d.time(since))
         if until is not None:

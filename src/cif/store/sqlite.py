@@ -58,11 +58,39 @@ COLUMNS = (
 # Written on insert: columns every record has, then columns often NULL, which an
 # INSERT leaves out when they are (binding None costs an adapter lookup per parameter
 # in the sqlite3 module; an omitted column is NULL for free).
-_FIXED_COLS = ("id", "indicator", "itype", "provider", "grp", "tlp", "confidence", "probability",
-               "first_at", "last_at", "reported_at", "count", "ihash")
-_OPT_COLS = ("description", "reference", "asn", "asn_desc", "cc", "rdata", "portlist",
-             "protocol", "parent", "extra", "flags", "tags", "ip_start", "ip_end", "plen",
-             "rdomain")
+_FIXED_COLS = (
+    "id",
+    "indicator",
+    "itype",
+    "provider",
+    "grp",
+    "tlp",
+    "confidence",
+    "probability",
+    "first_at",
+    "last_at",
+    "reported_at",
+    "count",
+    "ihash",
+)
+_OPT_COLS = (
+    "description",
+    "reference",
+    "asn",
+    "asn_desc",
+    "cc",
+    "rdata",
+    "portlist",
+    "protocol",
+    "parent",
+    "extra",
+    "flags",
+    "tags",
+    "ip_start",
+    "ip_end",
+    "plen",
+    "rdomain",
+)
 _OPT_NONES = (None,) * len(_OPT_COLS)
 _INSERTS: dict[tuple[bool, ...], str] = {}
 _UPDATE = (
@@ -73,28 +101,51 @@ _UPDATE = (
 # Column names, not a password:
 _TOKEN_COLS = (
     "id, username, token_hash, can_read, can_write, is_admin, groups, itypes,"  # noqa: S105
-    " expires_at, revoked, created_at, last_used_at")
+    " expires_at, revoked, created_at, last_used_at"
+)
 
 
-def _insert_row(ind: Indicator, id_: int, ihash: int
-                ) -> tuple[tuple[bool, ...], tuple[Any, ...]]:
+def _insert_row(ind: Indicator, id_: int, ihash: int) -> tuple[tuple[bool, ...], tuple[Any, ...]]:
     """(which optional columns are set, the values of :func:`_insert_cols`) for a new record."""
     s, e, p, rd = derived_keys(ind)
     prob = ind.probability
     last = micros(ind.last_at)
     reported = last if ind.reported_at is ind.last_at else micros(ind.reported_at)
     opt = (
-        ind.description, ind.reference, ind.asn, ind.asn_desc, ind.cc, ind.rdata, ind.portlist,
-        ind.protocol, ind.parent, dump_json(ind.extra) if ind.extra else None,
-        dump_set(ind.flags), dump_set(ind.tags),
+        ind.description,
+        ind.reference,
+        ind.asn,
+        ind.asn_desc,
+        ind.cc,
+        ind.rdata,
+        ind.portlist,
+        ind.protocol,
+        ind.parent,
+        dump_json(ind.extra) if ind.extra else None,
+        dump_set(ind.flags),
+        dump_set(ind.tags),
         # bytearray, not bytes: bound directly, without an adapter lookup.
-        None if s is None else bytearray(s), None if e is None else bytearray(e), p, rd,
+        None if s is None else bytearray(s),
+        None if e is None else bytearray(e),
+        p,
+        rd,
     )
     mask = tuple(map(is_not, opt, _OPT_NONES))
     return mask, (
-        id_, ind.indicator, ind.itype, ind.provider, ind.group, ind.tlp, float(ind.confidence),
+        id_,
+        ind.indicator,
+        ind.itype,
+        ind.provider,
+        ind.group,
+        ind.tlp,
+        float(ind.confidence),
         NO_PROBABILITY if prob is None else float(prob),
-        micros(ind.first_at), last, reported, ind.count, ihash, *compress(opt, mask),
+        micros(ind.first_at),
+        last,
+        reported,
+        ind.count,
+        ihash,
+        *compress(opt, mask),
     )
 
 
@@ -115,22 +166,56 @@ def _insert_sql(mask: tuple[bool, ...]) -> str:
 def _update_row(ind: Indicator) -> tuple[Any, ...]:
     prob = ind.probability
     return (
-        ind.itype, ind.tlp, float(ind.confidence), NO_PROBABILITY if prob is None else float(prob),
-        micros(ind.first_at), micros(ind.last_at), micros(ind.reported_at), ind.count,
-        ind.description, ind.reference, ind.asn, ind.asn_desc, ind.cc, ind.rdata, ind.portlist,
-        ind.protocol, ind.parent, dump_json(ind.extra) if ind.extra else None,
-        dump_set(ind.flags), dump_set(ind.tags), ind.id,
+        ind.itype,
+        ind.tlp,
+        float(ind.confidence),
+        NO_PROBABILITY if prob is None else float(prob),
+        micros(ind.first_at),
+        micros(ind.last_at),
+        micros(ind.reported_at),
+        ind.count,
+        ind.description,
+        ind.reference,
+        ind.asn,
+        ind.asn_desc,
+        ind.cc,
+        ind.rdata,
+        ind.portlist,
+        ind.protocol,
+        ind.parent,
+        dump_json(ind.extra) if ind.extra else None,
+        dump_set(ind.flags),
+        dump_set(ind.tags),
+        ind.id,
     )
 
 
 def _indicator(r: Sequence[Any]) -> Indicator:
     return Indicator(
-        id=r[0], indicator=r[1], itype=r[2], provider=r[3], group=r[4], tlp=r[5],
-        confidence=r[6], probability=None if r[7] == NO_PROBABILITY else r[7],
-        first_at=from_micros(r[8]), last_at=from_micros(r[9]), reported_at=from_micros(r[10]),
-        count=r[11], description=r[12], reference=r[13], asn=r[14], asn_desc=r[15], cc=r[16],
-        rdata=r[17], portlist=r[18], protocol=r[19], parent=r[20],
-        extra=orjson.loads(r[21]) if r[21] else {}, flags=load_set(r[22]), tags=load_set(r[23]),
+        id=r[0],
+        indicator=r[1],
+        itype=r[2],
+        provider=r[3],
+        group=r[4],
+        tlp=r[5],
+        confidence=r[6],
+        probability=None if r[7] == NO_PROBABILITY else r[7],
+        first_at=from_micros(r[8]),
+        last_at=from_micros(r[9]),
+        reported_at=from_micros(r[10]),
+        count=r[11],
+        description=r[12],
+        reference=r[13],
+        asn=r[14],
+        asn_desc=r[15],
+        cc=r[16],
+        rdata=r[17],
+        portlist=r[18],
+        protocol=r[19],
+        parent=r[20],
+        extra=orjson.loads(r[21]) if r[21] else {},
+        flags=load_set(r[22]),
+        tags=load_set(r[23]),
     )
 
 
@@ -152,8 +237,11 @@ class _Dialect:
 
     def tags_none(self, tags: list[str]) -> tuple[str, list[Any]]:
         marks = ",".join("?" * len(tags))
-        return (f"NOT EXISTS (SELECT 1 FROM indicator_tags WHERE tag IN ({marks})"
-                " AND indicator_id = indicators.id)", list(tags))
+        return (
+            f"NOT EXISTS (SELECT 1 FROM indicator_tags WHERE tag IN ({marks})"
+            " AND indicator_id = indicators.id)",
+            list(tags),
+        )
 
     def exact(self, value: str) -> tuple[str, list[Any]]:
         return "ihash = ? AND indicator = ?", [indicator_hash(value), value]
@@ -185,8 +273,9 @@ class SQLiteStore:
             return conn
         if self._closed:
             raise RuntimeError(f"store {self.url} is closed")
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
         # Takes effect only while the file is still empty (a new store), so it comes
         # first. Every commit rewrites each page it touched, and a bulk upsert touches
         # pages all over the key, IP, domain and time indexes: 16 KiB pages mean
@@ -216,7 +305,7 @@ class SQLiteStore:
         result = UpsertResult()
         items = list(indicators)
         for i in range(0, len(items), BATCH):
-            r = self._upsert_batch(items[i:i + BATCH])
+            r = self._upsert_batch(items[i : i + BATCH])
             result.inserted += r.inserted
             result.updated += r.updated
         return result
@@ -235,8 +324,9 @@ class SQLiteStore:
         with self._write() as conn:
             existing: dict[tuple[str, str, str], tuple[Any, ...]] = {}
             marks = ",".join("?" * len(wanted))
-            for r in conn.execute(f"SELECT {COLUMNS} FROM indicators WHERE ihash IN ({marks})",
-                                  wanted):
+            for r in conn.execute(
+                f"SELECT {COLUMNS} FROM indicators WHERE ihash IN ({marks})", wanted
+            ):
                 k = (r[1], r[3], r[4])
                 if k in merged:  # the same hash, but is it the same key?
                     existing[k] = r
@@ -274,8 +364,10 @@ class SQLiteStore:
             if updates:
                 conn.executemany(_UPDATE, updates)
             if tag_rows:
-                conn.executemany("INSERT OR IGNORE INTO indicator_tags (tag, indicator_id)"
-                                 " VALUES (?, ?)", tag_rows)
+                conn.executemany(
+                    "INSERT OR IGNORE INTO indicator_tags (tag, indicator_id) VALUES (?, ?)",
+                    tag_rows,
+                )
             conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'changes'")
         for k, objs in owners.items():
             for o in objs:
@@ -285,12 +377,13 @@ class SQLiteStore:
     def search(self, query: Query) -> Page:
         sel = build(query, _DIALECT, COLUMNS)
         rows = self._conn().execute(sel.sql, sel.params).fetchall()
-        items = [_indicator(r) for r in rows[:query.limit]]
+        items = [_indicator(r) for r in rows[: query.limit]]
         cursor = None
         if len(rows) > query.limit:
             last = items[-1]
-            cursor = encode_cursor(query.sort, query.descending, sort_value(last, query.sort),
-                                   last.id or 0)
+            cursor = encode_cursor(
+                query.sort, query.descending, sort_value(last, query.sort), last.id or 0
+            )
         return Page(items=items, cursor=cursor)
 
     def explain(self, query: Query) -> list[str]:
@@ -303,7 +396,7 @@ class SQLiteStore:
         found: dict[int, Indicator] = {}
         conn = self._conn()
         for i in range(0, len(wanted), BATCH):
-            chunk = wanted[i:i + BATCH]
+            chunk = wanted[i : i + BATCH]
             marks = ",".join("?" * len(chunk))
             for r in conn.execute(f"SELECT {COLUMNS} FROM indicators WHERE id IN ({marks})", chunk):
                 found[r[0]] = _indicator(r)
@@ -339,12 +432,18 @@ class SQLiteStore:
             "total": conn.execute(f"SELECT count(*) FROM indicators{cond}", params).fetchone()[0],
             "itype": counts(f"SELECT itype, count(*) FROM indicators{cond} GROUP BY itype", params),
             "provider": counts(
-                f"SELECT provider, count(*) FROM indicators{cond} GROUP BY provider", params),
+                f"SELECT provider, count(*) FROM indicators{cond} GROUP BY provider", params
+            ),
             "tag": counts(
-                f"SELECT t.tag, count(*) FROM indicator_tags t{tag_cond} GROUP BY t.tag", params),
-            "day": dict(conn.execute(
-                "SELECT strftime('%Y-%m-%d', reported_at / 1000000, 'unixepoch') AS d, count(*)"
-                f" FROM indicators{day_cond} GROUP BY d ORDER BY d", [*params, since]).fetchall()),
+                f"SELECT t.tag, count(*) FROM indicator_tags t{tag_cond} GROUP BY t.tag", params
+            ),
+            "day": dict(
+                conn.execute(
+                    "SELECT strftime('%Y-%m-%d', reported_at / 1000000, 'unixepoch') AS d, count(*)"
+                    f" FROM indicators{day_cond} GROUP BY d ORDER BY d",
+                    [*params, since],
+                ).fetchall()
+            ),
         }
 
     def log_searches(self, rows: Sequence[tuple[str, str, int, datetime]]) -> None:
@@ -352,14 +451,21 @@ class SQLiteStore:
         with self._write() as conn:
             conn.executemany(
                 "INSERT INTO search_log (username, query, results, at) VALUES (?, ?, ?, ?)",
-                [(u, q, int(n), micros(at)) for u, q, n, at in rows])
+                [(u, q, int(n), micros(at)) for u, q, n, at in rows],
+            )
 
     def search_log(self, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self._conn().execute(
-            "SELECT username, query, results, at FROM search_log ORDER BY at DESC, id DESC LIMIT ?",
-            (int(limit),)).fetchall()
-        return [{"username": u, "query": q, "results": n, "at": from_micros(a)}
-                for u, q, n, a in rows]
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT username, query, results, at FROM search_log ORDER BY at DESC, id DESC LIMIT ?",
+                (int(limit),),
+            )
+            .fetchall()
+        )
+        return [
+            {"username": u, "query": q, "results": n, "at": from_micros(a)} for u, q, n, a in rows
+        ]
 
     def schema_version(self) -> int:
         return sqlite_schema.version(self._conn())
@@ -372,17 +478,29 @@ class SQLiteStore:
                 "INSERT INTO tokens (username, token_hash, can_read, can_write, is_admin, groups,"
                 " itypes, expires_at, revoked, created_at, last_used_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (record.username, record.token_hash, int(record.read), int(record.write),
-                 int(record.admin), dump_json(list(record.groups)), dump_json(list(record.itypes)),
-                 _opt_micros(record.expires_at), int(record.revoked), micros(record.created_at),
-                 _opt_micros(record.last_used_at)),
+                (
+                    record.username,
+                    record.token_hash,
+                    int(record.read),
+                    int(record.write),
+                    int(record.admin),
+                    dump_json(list(record.groups)),
+                    dump_json(list(record.itypes)),
+                    _opt_micros(record.expires_at),
+                    int(record.revoked),
+                    micros(record.created_at),
+                    _opt_micros(record.last_used_at),
+                ),
             )
             record.id = cur.lastrowid
         return record
 
     def token_by_hash(self, token_hash: str) -> TokenRecord | None:
-        r = self._conn().execute(f"SELECT {_TOKEN_COLS} FROM tokens WHERE token_hash = ?",
-                                 (token_hash,)).fetchone()
+        r = (
+            self._conn()
+            .execute(f"SELECT {_TOKEN_COLS} FROM tokens WHERE token_hash = ?", (token_hash,))
+            .fetchone()
+        )
         return _token(r) if r else None
 
     def token_list(self) -> list[TokenRecord]:
@@ -394,13 +512,20 @@ class SQLiteStore:
             raise ValueError("token_revoke needs an id or a username")
         cond, params = _token_match(id, username)
         with self._write() as conn:
-            return conn.execute(f"UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND {cond}",
-                                params).rowcount
+            return conn.execute(
+                f"UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND {cond}", params
+            ).rowcount
 
     def token_update(self, id: int, **changes: Any) -> TokenRecord | None:
         """Change rights, groups, itypes or expiry of one token; None if there is no such token."""
-        cols = {"read": "can_read", "write": "can_write", "admin": "is_admin", "groups": "groups",
-                "itypes": "itypes", "expires_at": "expires_at"}
+        cols = {
+            "read": "can_read",
+            "write": "can_write",
+            "admin": "is_admin",
+            "groups": "groups",
+            "itypes": "itypes",
+            "expires_at": "expires_at",
+        }
         sets: list[str] = []
         params: list[Any] = []
         for k, v in changes.items():
@@ -417,10 +542,12 @@ class SQLiteStore:
                 params.append(int(bool(v)))
         with self._write() as conn:
             if sets:
-                conn.execute(f"UPDATE tokens SET {', '.join(sets)} WHERE id = ?",
-                             [*params, int(id)])
-            r = conn.execute(f"SELECT {_TOKEN_COLS} FROM tokens WHERE id = ?",
-                             (int(id),)).fetchone()
+                conn.execute(
+                    f"UPDATE tokens SET {', '.join(sets)} WHERE id = ?", [*params, int(id)]
+                )
+            r = conn.execute(
+                f"SELECT {_TOKEN_COLS} FROM tokens WHERE id = ?", (int(id),)
+            ).fetchone()
         return _token(r) if r else None
 
     def token_touch(self, token_hash: str, at: datetime | None = None) -> bool:
@@ -432,8 +559,10 @@ class SQLiteStore:
                 return False
             self._touched[token_hash] = now
         with self._write() as conn:
-            conn.execute("UPDATE tokens SET last_used_at = ? WHERE token_hash = ?",
-                         (micros(at or datetime.now(UTC)), token_hash))
+            conn.execute(
+                "UPDATE tokens SET last_used_at = ? WHERE token_hash = ?",
+                (micros(at or datetime.now(UTC)), token_hash),
+            )
         return True
 
     def close(self) -> None:
@@ -479,9 +608,17 @@ def _opt_time(v: int | None) -> datetime | None:
 def _token(r: Sequence[Any]) -> TokenRecord:
     created = from_micros(r[10]) or MIN_TIME
     return TokenRecord(
-        id=r[0], username=r[1], token_hash=r[2], read=bool(r[3]), write=bool(r[4]),
-        admin=bool(r[5]), groups=list(orjson.loads(r[6])), itypes=list(orjson.loads(r[7])),
-        expires_at=_opt_time(r[8]), revoked=bool(r[9]), created_at=created,
+        id=r[0],
+        username=r[1],
+        token_hash=r[2],
+        read=bool(r[3]),
+        write=bool(r[4]),
+        admin=bool(r[5]),
+        groups=list(orjson.loads(r[6])),
+        itypes=list(orjson.loads(r[7])),
+        expires_at=_opt_time(r[8]),
+        revoked=bool(r[9]),
+        created_at=created,
         last_used_at=_opt_time(r[11]),
     )
 

@@ -82,17 +82,20 @@ def _v2(conn: sqlite3.Connection) -> None:
     """Subdomain search: the reversed name of every fqdn, on an index."""
     conn.execute("ALTER TABLE indicators ADD COLUMN rdomain TEXT")
     rows = conn.execute("SELECT id, indicator FROM indicators WHERE itype = 'fqdn'").fetchall()
-    conn.executemany("UPDATE indicators SET rdomain = ? WHERE id = ?",
-                     [(rdomain(v), i) for i, v in rows])
+    conn.executemany(
+        "UPDATE indicators SET rdomain = ? WHERE id = ?", [(rdomain(v), i) for i, v in rows]
+    )
     conn.execute(
-        "CREATE INDEX indicators_rdomain ON indicators (rdomain) WHERE rdomain IS NOT NULL")
+        "CREATE INDEX indicators_rdomain ON indicators (rdomain) WHERE rdomain IS NOT NULL"
+    )
 
 
 def _v3(conn: sqlite3.Connection) -> None:
     """The search log (searches are intelligence too) and a change counter for feed caches."""
     conn.execute(
         "CREATE TABLE search_log (id INTEGER PRIMARY KEY, username TEXT NOT NULL,"
-        " query TEXT NOT NULL, results INTEGER NOT NULL, at INTEGER NOT NULL)")
+        " query TEXT NOT NULL, results INTEGER NOT NULL, at INTEGER NOT NULL)"
+    )
     conn.execute("CREATE INDEX search_log_at ON search_log (at)")
     conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
     conn.execute("INSERT INTO meta (key, value) VALUES ('changes', 0)")
@@ -107,14 +110,19 @@ def _v4(conn: sqlite3.Connection) -> None:
     """
     conn.execute("ALTER TABLE indicators ADD COLUMN ihash INTEGER")
     rows = conn.execute("SELECT id, indicator FROM indicators").fetchall()
-    conn.executemany("UPDATE indicators SET ihash = ? WHERE id = ?",
-                     [(indicator_hash(v), i) for i, v in rows])
+    conn.executemany(
+        "UPDATE indicators SET ihash = ? WHERE id = ?", [(indicator_hash(v), i) for i, v in rows]
+    )
     conn.execute("CREATE INDEX indicators_ihash ON indicators (ihash)")
     conn.execute("DROP INDEX indicators_key")
 
 
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
-    (1, _v1), (2, _v2), (3, _v3), (4, _v4)]
+    (1, _v1),
+    (2, _v2),
+    (3, _v3),
+    (4, _v4),
+]
 CURRENT = MIGRATIONS[-1][0]
 
 
@@ -131,7 +139,8 @@ def migrate(conn: sqlite3.Connection, target: int = CURRENT) -> int:
         have = version(conn)
         if have > CURRENT:
             raise RuntimeError(
-                f"store schema version {have} is newer than this code understands ({CURRENT})")
+                f"store schema version {have} is newer than this code understands ({CURRENT})"
+            )
         for v, step in MIGRATIONS:
             if have < v <= target:
                 step(conn)

@@ -213,9 +213,7 @@ def selector(hook: WebhookRecord) -> Callable[[Mapping[str, Any]], bool]:
 class Webhooks:
     """The running enqueuer and delivery loop; ``stop()`` is graceful."""
 
-    def __init__(
-        self, outbox: Outbox, settings: Settings, *, owns_outbox: bool = True
-    ) -> None:
+    def __init__(self, outbox: Outbox, settings: Settings, *, owns_outbox: bool = True) -> None:
         self.outbox = outbox
         self.settings = settings
         self._owns = owns_outbox
@@ -267,7 +265,7 @@ class Webhooks:
             keep = selector(hook)
             matched = [i for i in batch if keep(i)]
             for k in range(0, len(matched), n):
-                chunk = matched[k:k + n]
+                chunk = matched[k : k + n]
                 items.append((uuid.uuid4().hex, hook.id, len(chunk), orjson.dumps(chunk)))
         return items
 
@@ -354,7 +352,9 @@ class Webhooks:
         if c is None:
             t = self.settings.timeout
             c = httpx.AsyncClient(
-                timeout=httpx.Timeout(t), follow_redirects=False, trust_env=False,
+                timeout=httpx.Timeout(t),
+                follow_redirects=False,
+                trust_env=False,
                 limits=httpx.Limits(max_connections=self.settings.concurrency),
             )
             self._clients[key] = c
@@ -411,8 +411,13 @@ class Webhooks:
         if d.attempts >= s.max_tries:
             next_at = None
             self.dead += 1
-            log.warning("webhook %s: delivery %s is dead after %d tries: %s",
-                        hook.id, d.id, d.attempts, error)
+            log.warning(
+                "webhook %s: delivery %s is dead after %d tries: %s",
+                hook.id,
+                d.id,
+                d.attempts,
+                error,
+            )
         else:
             next_at = now_us() + int(s.delay(d.attempts, retry_after) * 1e6)
         try:
