@@ -22,8 +22,8 @@ from pathlib import Path
 
 import orjson
 
-RATE = int(os.environ.get("CIF_BENCH_RATE", "1000"))
-SECONDS = float(os.environ.get("CIF_BENCH_SECONDS", "20"))
+RATE = int(os.environ.get("CIF_BENCH_RATE", "5000"))
+SECONDS = float(os.environ.get("CIF_BENCH_SECONDS", "60"))
 ZMQ_SUBS = int(os.environ.get("CIF_BENCH_ZMQ_SUBS", "50"))
 WS_CLIENTS = int(os.environ.get("CIF_BENCH_WS", "10"))
 NATS_URL = "nats://127.0.0.1:4222"
