@@ -14,7 +14,7 @@ from pathlib import Path
 from cif.store import Store, TokenRecord, hash_token, new_token, open_store
 
 DB_NAME = "cif.sqlite3"
-ADMIN_TOKEN_FILE = "admin.token"
+ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 (a file name, not a secret)
 
 
 def default_data_dir() -> Path:

@@ -136,7 +136,8 @@ def run(
             scheduler = FeedScheduler(pipeline, rule_files(settings.data_dir), settings.data_dir)
             scheduler.start()
         say(
-            f"cif is up on http://{listen.host}:{listen.port} (role {opts.role}) with store {settings.store_url}"
+            f"cif is up on http://{listen.host}:{listen.port} (role {opts.role})"
+            f" with store {settings.store_url}"
         )
         config = uvicorn.Config(
             app,

@@ -217,7 +217,8 @@ def test_json_envelope_and_map(tmp_path: Path) -> None:
 def test_json_lines_with_bad_line(tmp_path: Path) -> None:
     data = tmp_path / "f.jsonl"
     data.write_text(
-        '{"url": "http://a.example.com/x", "tags": ["malware"]}\n{oops\n{"domain": "b.example.com"}\n'
+        '{"url": "http://a.example.com/x", "tags": ["malware"]}\n'
+        '{oops\n{"domain": "b.example.com"}\n'
     )
     rule = write_rule(tmp_path, f"feeds:\n  a:\n    remote: {data}\n")
     inds, rec = run_on(rule, "a", data, tmp_path)

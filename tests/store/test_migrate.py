@@ -12,9 +12,12 @@ from cif.store.postgres_schema import CURRENT as PG_CURRENT
 from cif.store.sqlite import SQLiteStore
 from cif.store.sqlite_schema import CURRENT
 
-assert CURRENT == PG_CURRENT, "both backends keep the same schema version"
-
 from .conftest import T0, ind
+
+
+def test_both_backends_keep_the_same_schema_version() -> None:
+    assert CURRENT == PG_CURRENT
+
 
 OLD_ROWS = [
     ind("old.example", "fqdn", tags={"legacy"}),

@@ -14,7 +14,7 @@ LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    return request.app.state.store
 
 
 def current_token(request: Request) -> TokenRecord:

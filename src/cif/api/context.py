@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi import Query as Param
@@ -21,7 +22,7 @@ MAX_PREDICT = 1000
 
 
 @router.get("/predict", response_class=FastJSON)
-def predict(token: Reader, q: list[str] = Param(..., max_length=MAX_PREDICT)) -> FastJSON:
+def predict(token: Reader, q: Annotated[list[str], Param(max_length=MAX_PREDICT)]) -> FastJSON:
     """Probability (0-100) that each fqdn or url is malicious, from the shipped models."""
     values = [v for item in q for v in item.split(",") if v.strip()]
     if len(values) > MAX_PREDICT:

@@ -25,6 +25,8 @@ def docs() -> HTMLResponse:
     return HTMLResponse(
         page,
         headers={
-            "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
+            "Content-Security-Policy": (
+                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'"
+            )
         },
     )

@@ -21,7 +21,7 @@ class _Bucket:
 class RateLimiter:
     """``rate`` requests per second sustained, bursts of up to ``burst``."""
 
-    def __init__(self, rate: float, burst: int, *, clock=time.monotonic) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, rate: float, burst: int, *, clock=time.monotonic) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError(f"rate {rate!r} and burst {burst!r} must be positive")
         self.rate = rate

@@ -61,7 +61,7 @@ def _itypes(values: list[str]) -> list[str]:
     return values
 
 
-def _expiry(value: str | None):  # type: ignore[no-untyped-def]
+def _expiry(value: str | None):
     try:
         return parse_time(value, "expires") if value else None
     except InvalidIndicator as e:

@@ -145,7 +145,7 @@ def explain(
     remote: Remote = None,
     token: TokenOpt = None,
 ) -> None:
-    """Every sighting of VALUE, its confidence computed step by step, its probability and feed status."""
+    """Every sighting of VALUE, its confidence step by step, its probability and feed status."""
     try:
         with Client(remote, token) as c:
             res = c.explain(value)

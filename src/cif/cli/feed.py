@@ -1,4 +1,4 @@
-"""`cif feed` and `cif feed explain`: fetch a feed for a defense, or ask why a value is (not) in it."""
+"""`cif feed` and `cif feed explain`: a feed for a defense, and why a value is (not) in it."""
 
 from __future__ import annotations
 

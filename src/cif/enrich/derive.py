@@ -12,8 +12,9 @@ Rules (each optional):
 A derived confidence is always below its parent's (at most parent - 1). The parent's
 store id is unknown until the store assigns it, so the link is by value:
 ``extra["parent_indicator"]`` and ``extra["parent_itype"]``; the pipeline stores parents
-first and fills ``parent`` from their ids before it stores the children. Derived indicators carry ``extra["derived"]`` (the rule)
-and are never derived from again, and a batch yields at most ``max_per_batch`` of them.
+first and fills ``parent`` from their ids before it stores the children. Derived
+indicators carry ``extra["derived"]`` (the rule) and are never derived from again,
+and a batch yields at most ``max_per_batch`` of them.
 """
 
 from __future__ import annotations

@@ -235,11 +235,11 @@ def _split_slow(network: str, holes: list[str], cap: int) -> list[str] | None:
     """:func:`_split` with :mod:`ipaddress`, checking ``cap`` after every hole."""
     net = ipaddress.ip_network(network, strict=False)
     hole_nets = sorted(
-        ipaddress.collapse_addresses(ipaddress.ip_network(h, strict=False) for h in holes)
+        ipaddress.collapse_addresses(ipaddress.ip_network(h, strict=False) for h in holes)  # type: ignore[type-var]
     )
     pieces = [net]
     for h in hole_nets:
-        out = []
+        out: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
         for p in pieces:
             if h.subnet_of(p):  # type: ignore[arg-type]
                 out.extend(p.address_exclude(h))  # type: ignore[arg-type]

@@ -95,7 +95,7 @@ def explain(
     for ind in feed.indicators:
         if ip:
             n = ipaddress.ip_network(ind.indicator, strict=False)
-            if target.subnet_of(n):  # type: ignore[arg-type]
+            if target.subnet_of(n):
                 out.covered_by.append(ind.indicator)
         elif ind.indicator == value or ind.indicator.lower() == low:
             out.covered_by.append(ind.indicator)

@@ -162,10 +162,10 @@ def _ips(out: ValueFeed, values: set[str], lists: list[Whitelist], cap: int) -> 
             keep.append(v)
             continue
         removed += 1
-        pieces = _split(v, [e.value for e in holes], cap)
-        if pieces:
-            keep.extend(pieces)
-            added.extend(pieces)
+        split = _split(v, [e.value for e in holes], cap)
+        if split:
+            keep.extend(split)
+            added.extend(split)
     out.removed += removed
     if added:
         # A piece may repeat a stored value or another network's piece.
@@ -210,7 +210,7 @@ def _spans(tree: Any) -> tuple[Any, Any]:
 def _entries(tree: Any) -> tuple[Any, Any]:
     """The tree's IPv4 entries as (first addresses, prefix lengths) arrays sorted by address."""
     _spans(tree)
-    return _SPANS[id(tree)][3]  # type: ignore[no-any-return]
+    return _SPANS[id(tree)][3]
 
 
 _SPANS: dict[int, tuple[Any, ...]] = {}

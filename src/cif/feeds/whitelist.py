@@ -208,7 +208,7 @@ class Whitelist:
         """The entry covering the whole address or network ``value``, if any."""
         tree = self._v6 if ":" in value else self._v4
         try:
-            return tree.get(value)  # type: ignore[no-any-return]
+            return tree.get(value)
         except ValueError:
             return None
 

@@ -49,7 +49,7 @@ def render(
     **_: object,
 ) -> str:
     """CSV text (RFC 4180 quoting, ``\\n`` line ends)."""
-    bad = [c for c in columns if c not in Indicator.__slots__]  # type: ignore[attr-defined]
+    bad = [c for c in columns if c not in Indicator.__slots__]
     if bad:
         raise FormatError(f"column {bad[0]!r}: not an indicator field")
     buf = io.StringIO()

@@ -107,7 +107,8 @@ def rule(ind: Indicator, sid: int, rev: int, engine: str, msg: str) -> str | Non
         h, p = _content(host), _content(path)
         if engine == "suricata":
             return (
-                f'alert http $HOME_NET any -> $EXTERNAL_NET any (msg:"{m}"; flow:established,to_server; '
+                f'alert http $HOME_NET any -> $EXTERNAL_NET any (msg:"{m}"; '
+                "flow:established,to_server; "
                 f'http.host; content:"{h}"; nocase; endswith; http.uri; content:"{p}"; startswith;'
                 f"{meta} {tail})"
             )

@@ -4,7 +4,10 @@ Tab-separated with a ``#fields`` header; empty fields are ``-``. Besides the
 standard ``meta.source``, ``meta.desc`` and ``meta.url`` it writes
 ``meta.cif_tags`` and ``meta.cif_confidence``, which Zeek reads once a policy adds them:
 
-    redef record Intel::MetaData += { cif_tags: string &optional; cif_confidence: double &optional; };
+    redef record Intel::MetaData += {
+        cif_tags: string &optional;
+        cif_confidence: double &optional;
+    };
 
 Pass ``extra_meta=False`` for a file that needs no such redef.
 """

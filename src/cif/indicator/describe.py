@@ -12,7 +12,8 @@ _HOSTED = ("fqdn", "url", "email")
 
 
 def describe(value: str, itype: str | None = None) -> dict[str, Any]:
-    """``{"input", "indicator", "itype", "flags"[, "registered_domain"]}`` or ``{"input", "error"}``.
+    """``{"input", "indicator", "itype", "flags"[, "registered_domain"]}``, or
+    ``{"input", "error"}``.
 
     Never raises for bad values: a bad value is data, and the error names it and the reason.
     """

@@ -8,7 +8,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 MAX_LINE = 64 * 1024
 DEFAULT_MAX_DECOMPRESSED = 2 * 1024 * 1024 * 1024
@@ -47,7 +47,7 @@ def open_body(path: Path, max_bytes: int = DEFAULT_MAX_DECOMPRESSED) -> IO[bytes
     f.seek(0)
     raw: IO[bytes]
     if head[:2] == b"\x1f\x8b":
-        raw = gzip.GzipFile(fileobj=f)
+        raw = cast(IO[bytes], gzip.GzipFile(fileobj=f))
     elif head[:3] == b"BZh":
         raw = bz2.BZ2File(f)
     elif head == b"PK\x03\x04":
@@ -58,7 +58,8 @@ def open_body(path: Path, max_bytes: int = DEFAULT_MAX_DECOMPRESSED) -> IO[bytes
         raw = z.open(members[0])
     else:
         raw = f
-    return io.BufferedReader(_Capped(raw, max_bytes, path.name), buffer_size=1024 * 1024)
+    capped = cast(io.RawIOBase, _Capped(raw, max_bytes, path.name))
+    return io.BufferedReader(capped, buffer_size=1024 * 1024)
 
 
 def iter_lines(path: Path, max_bytes: int = DEFAULT_MAX_DECOMPRESSED) -> Iterator[str]:

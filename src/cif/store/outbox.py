@@ -400,7 +400,8 @@ class _Outbox:
         payload: bool = False,
     ) -> list[Delivery]:
         """Newest first."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if webhook_id is not None:
             where.append("webhook_id = ?")
             args.append(webhook_id)

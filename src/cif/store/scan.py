@@ -25,7 +25,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -192,7 +192,7 @@ def last_at_of(row: Row) -> datetime | None:
     """The row's ``last_at`` as an aware time (None when unknown)."""
     from .codec import from_micros
 
-    v = row[LAST_AT]
+    v = cast(int, row[LAST_AT])
     return None if v == MIN_MICROS else from_micros(v)
 
 

@@ -458,7 +458,8 @@ class SQLiteStore:
         rows = (
             self._conn()
             .execute(
-                "SELECT username, query, results, at FROM search_log ORDER BY at DESC, id DESC LIMIT ?",
+                "SELECT username, query, results, at FROM search_log"
+                " ORDER BY at DESC, id DESC LIMIT ?",
                 (int(limit),),
             )
             .fetchall()

@@ -51,7 +51,7 @@ class StreamFilter:
         conf = 0.0
         if confidence not in (None, ""):
             try:
-                conf = float(confidence)  # type: ignore[arg-type]
+                conf = float(confidence)
             except (TypeError, ValueError):
                 raise ValueError(
                     f"confidence {confidence!r} must be a number from 0 to 100"

@@ -37,7 +37,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -269,6 +270,11 @@ class Webhooks:
                 items.append((uuid.uuid4().hex, hook.id, len(chunk), orjson.dumps(chunk)))
         return items
 
+    def _delivered(self, delivery_id: str, _task: asyncio.Task[None]) -> None:
+        """A delivery finished: free its slot and look for more work."""
+        self._inflight.pop(delivery_id, None)
+        self.wake()
+
     def wake(self) -> None:
         loop, ev = self._loop, self._wake
         if loop is not None and ev is not None:
@@ -317,9 +323,7 @@ class Webhooks:
                                 continue
                             task = asyncio.get_running_loop().create_task(self._deliver(hook, d))
                             self._inflight[d.id] = task
-                            task.add_done_callback(
-                                lambda _t, i=d.id: (self._inflight.pop(i, None), self.wake())
-                            )
+                            task.add_done_callback(partial(self._delivered, d.id))
                     if time.monotonic() >= next_purge:
                         next_purge = time.monotonic() + 60
                         await self._db_call(self.outbox.purge_done, s.keep_done)
@@ -376,7 +380,7 @@ class Webhooks:
                 "X-Cif-Webhook": str(hook.id),
                 "X-Cif-Attempt": str(d.attempts),
             }
-            url, ext = hook.url, {}
+            url, ext = hook.url, cast(dict[str, Any], {})
             if not s.allow_private:
                 loop = asyncio.get_running_loop()
                 ips = await loop.run_in_executor(

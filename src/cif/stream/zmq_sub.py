@@ -29,7 +29,7 @@ class ZmqSubscriber:
         hwm: int = 100_000,
     ) -> None:
         self.filter = filt or StreamFilter()
-        self._ctx = zmq.Context.instance()
+        self._ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
         sock = self._ctx.socket(zmq.SUB)
         sock.setsockopt(zmq.RCVHWM, hwm)
         sock.setsockopt(zmq.LINGER, 0)
@@ -58,7 +58,7 @@ class ZmqSubscriber:
             _topic, data = self._sock.recv_multipart()
             ind = orjson.loads(data)
             if self.filter.matches(ind):
-                return ind  # type: ignore[no-any-return]
+                return ind
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         while True:
