@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cif.runtime import issue_token
 
 
@@ -43,7 +45,37 @@ def test_ipv4_feed_subtracts_guards_and_whitelists(api):
     assert "109.70.100.1" not in lines  # group partners, reader is not in it
     body = json.loads(api.client.get("/feeds/ipv4", headers=api.h(api.reader)).text)
     [agg] = [i for i in body if i["indicator"] == "93.184.216.34"]
-    assert agg["confidence"] == 90 and agg["tags"] == ["botnet", "c2"]
+    # The effective confidence: providers a (90) and b (60), both of reliability 0.6.
+    assert agg["confidence"] == pytest.approx(70.56, abs=0.01) and agg["tags"] == ["botnet", "c2"]
+    assert agg["extra"]["providers"] == ["a", "b"]
+
+
+def test_fqdn_floor_applies_to_the_effective_confidence(api):
+    recs = [
+        {"indicator": "two-sources.net", "tags": "phishing", "confidence": 40, "provider": p}
+        for p in ("spamhaus", "abuse.ch")
+    ] + [
+        {
+            "indicator": "one-source.net",
+            "tags": "phishing",
+            "confidence": 40,
+            "provider": "spamhaus",
+        }
+    ]
+    r = api.client.post("/indicators", json=recs, headers=api.h(api.admin))
+    assert r.json()["rejected"] == 0, r.text
+    h = api.h(api.reader)
+    for fmt in ("plain", "json"):
+        r = api.client.get("/feeds/fqdn", params={"format": fmt, "confidence": 60}, headers=h)
+        assert r.status_code == 200, r.text
+        assert "two-sources.net" in r.text and "one-source.net" not in r.text
+    [line] = json.loads(api.client.get("/feeds/fqdn", params={"confidence": 60}, headers=h).text)
+    assert line["confidence"] == pytest.approx(60.32, abs=0.01)  # 1 - (1 - .38)(1 - .36)
+    r = api.client.get("/feeds/fqdn", params={"format": "csv", "confidence": 60}, headers=h)
+    assert "60.3" in r.text
+    body = api.client.get("/indicators/explain", params={"q": "two-sources.net"}, headers=h).json()
+    assert body["feed"]["confidence"] == body["confidence"]["confidence"]
+    assert body["feed"]["confidence"] == pytest.approx(line["confidence"], abs=0.01)
 
 
 def test_fqdn_feed_confidence_and_formats(api):

@@ -103,8 +103,11 @@ def test_window_and_confidence_filter_after_aggregation():
         ind("45.1.1.3", "ipv4", days_ago=30),
         ind("45.1.1.3", "ipv4", days_ago=2),
     ]
-    feed = build(items, confidence_min=50)
+    # Effective confidence: 80 x 0.6 (reliability of p1) x 0.5 ** (2 / 7) = 39.4 for the
+    # recent 45.1.1.3 (its 30-day-old sighting is outside the window); 20 x 0.6 = 12.
+    feed = build(items, confidence_min=35)
     assert feed.values() == ["45.1.1.3"]
+    assert feed.indicators[0].confidence == pytest.approx(39.4, abs=0.05)
     assert {r.reason for r in feed.removed} == {"window", "confidence"}
     assert build(items, window=timedelta(0)).values() == ["45.1.1.1", "45.1.1.2", "45.1.1.3"]
 

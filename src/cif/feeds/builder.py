@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from cif.indicator.model import Indicator
+from cif.score.confidence import DEFAULT_MODEL, ConfidenceModel, Scorer, Sighting, to_micros
 
 from .aggregate import aggregate
 from .guards import PUBLIC_RESOLVERS, RESERVED_RANGES, ROOT_SERVERS, top_sites
@@ -69,6 +70,8 @@ class FeedOptions:
     max_split: int = DEFAULT_MAX_SPLIT
     keep_urls_on_whitelisted_hosts: bool = False
     guard_top_site_subdomains: bool = True
+    # Reliability table and half-lives of the effective confidence (docs/context.md).
+    model: ConfidenceModel = DEFAULT_MODEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,6 +442,8 @@ def build_feed(
     extra = Whitelist()
     kept: list[Indicator] = []
     cmin = opts.confidence_min
+    # Every sighting in the window, per value: the effective confidence comes from them.
+    sightings: dict[str, list[Sighting]] = {}
     n = 0
     for ind in indicators:
         if ind.itype not in wanted:
@@ -448,10 +453,20 @@ def build_feed(
             extra.add_indicator(ind)
             continue
         kept.append(ind)
+        seen = ind.last_at or ind.reported_at
+        if since is None or seen is None or seen >= since:
+            at = seen or ind.first_at
+            sightings.setdefault(ind.indicator, []).append(
+                (ind.provider, ind.confidence, to_micros(at) if at else None, ind.flags)
+            )
     feed.considered = n
     fresh: list[Indicator] = []
+    scorer = Scorer(opts.model)
+    now_us = to_micros(now)
+    half_life = opts.model.half_life
     for ind in aggregate(kept, by_value=True):
         seen = ind.last_at or ind.reported_at
+        conf = scorer.confidence(sightings.get(ind.indicator, ()), now_us, half_life(ind.itype))
         if since is not None and seen is not None and seen < since:
             feed.removed.append(
                 Removal(
@@ -460,14 +475,12 @@ def build_feed(
                     f"last seen {seen:%Y-%m-%dT%H:%M:%SZ}, before the {window.days}-day window",
                 )
             )
-        elif ind.confidence < cmin:
+        elif conf < cmin:
             feed.removed.append(
-                Removal(
-                    ind.indicator, "confidence", f"confidence {ind.confidence:g} is below {cmin:g}"
-                )
+                Removal(ind.indicator, "confidence", f"confidence {conf:g} is below {cmin:g}")
             )
         else:
-            fresh.append(ind)
+            fresh.append(ind if ind.confidence == conf else replace(ind, confidence=conf))
     lists = [w for w in (*whitelists_of(whitelist), extra) if len(w)]
     if itype in _IP_FEEDS:
         _subtract_ip(feed, fresh, [guard_whitelist(), *lists], opts.max_split)

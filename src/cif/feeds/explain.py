@@ -5,11 +5,14 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from cif.indicator.model import Indicator
+from cif.score.confidence import Sighting, confidence_of, to_micros
 
 from .builder import (
+    DEFAULT_WINDOWS,
     FEED_ITYPES,
     FeedOptions,
     InvalidFeed,
@@ -33,6 +36,8 @@ class Explanation:
     records: list[dict[str, Any]] = field(default_factory=list)
     removed: list[Removal] = field(default_factory=list)
     whitelisted_by: list[str] = field(default_factory=list)
+    # The effective confidence the feed gives the value (its sightings in the window).
+    confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +48,7 @@ class Explanation:
             "records": self.records,
             "removed": [r.to_dict() for r in self.removed],
             "whitelisted_by": self.whitelisted_by,
+            "confidence": self.confidence,
         }
 
 
@@ -101,7 +107,33 @@ def explain(
             out.covered_by.append(ind.indicator)
     out.in_feed = bool(out.covered_by)
     out.whitelisted_by = _standing_entries(value, itype, records, whitelist, options)
+    out.confidence = _confidence(value, itype, records, options)
     return out
+
+
+def _confidence(
+    value: str, itype: str, records: list[Indicator], options: FeedOptions | None
+) -> float | None:
+    """The effective confidence a feed line for exactly ``value`` carries (as the build
+    computes it: the sightings in the window, whitelist-tagged records left out)."""
+    opts = options or FeedOptions()
+    now = opts.now or datetime.now(UTC)
+    window = DEFAULT_WINDOWS[itype] if opts.window is None else opts.window
+    since = now - window if window else None
+    rows: list[Sighting] = []
+    kind = ""
+    for r in records:
+        if r.indicator != value or WHITELIST_TAG in r.tags:
+            continue
+        seen = r.last_at or r.reported_at
+        if since is not None and seen is not None and seen < since:
+            continue
+        at = seen or r.first_at
+        rows.append((r.provider, r.confidence, to_micros(at) if at else None, r.flags))
+        kind = kind or r.itype
+    if not rows:
+        return None
+    return confidence_of(rows, to_micros(now), opts.model.half_life(kind), model=opts.model)
 
 
 def _standing_entries(

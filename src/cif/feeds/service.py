@@ -22,7 +22,7 @@ from cif.formats import FormatError, media_type, render
 from cif.indicator import Indicator
 from cif.store import InvalidQuery, Query, Store
 from cif.store.query import MAX_LIMIT
-from cif.store.scan import ScanFilter, scan_values
+from cif.store.scan import ScanFilter, scan_sightings, scan_values
 
 from .builder import (
     DEFAULT_WINDOWS,
@@ -34,7 +34,7 @@ from .builder import (
     build_feed,
 )
 from .explain import Explanation, explain
-from .values import VALUE_FEEDS, VALUE_FORMATS, ValueFeed, build_values
+from .values import VALUE_FEEDS, VALUE_FORMATS, ValueFeed, build_values, floor_values
 from .warninglist import load_warninglist_dir
 from .whitelist import WHITELIST_TAG, Whitelist
 
@@ -196,7 +196,11 @@ class FeedService:
             query.cursor = page.cursor
 
     def _query(
-        self, req: FeedRequest, allowed_groups: list[str] | None, red_groups: list[str] | None
+        self,
+        req: FeedRequest,
+        allowed_groups: list[str] | None,
+        red_groups: list[str] | None,
+        now: datetime | None = None,
     ) -> Query:
         window = req.effective_window()
         return Query(
@@ -206,8 +210,9 @@ class FeedService:
             providers=list(req.providers),
             groups=list(req.groups),
             tlps=list(req.tlps),
-            confidence_min=req.confidence_min or None,
-            last_since=datetime.now(UTC) - window if window else None,
+            # No confidence here: the floor applies to the effective confidence of the
+            # value (every sighting in the window), after aggregation.
+            last_since=(now or datetime.now(UTC)) - window if window else None,
             allowed_groups=allowed_groups,
             red_groups=red_groups,
         )
@@ -219,10 +224,16 @@ class FeedService:
         req: FeedRequest,
         allowed_groups: list[str] | None = None,
         red_groups: list[str] | None = None,
+        *,
+        now: datetime | None = None,
     ) -> Feed:
-        """The feed itself (records and removals), uncached."""
-        records = self._records(self._query(req, allowed_groups, red_groups))
-        opts = FeedOptions(window=req.effective_window(), confidence_min=req.confidence_min)
+        """The feed itself (records and removals), uncached; ``now`` (default: the clock)
+        sets the window and the decay."""
+        now = now or datetime.now(UTC)
+        records = self._records(self._query(req, allowed_groups, red_groups, now))
+        opts = FeedOptions(
+            window=req.effective_window(), confidence_min=req.confidence_min, now=now
+        )
         feed = build_feed(req.itype, records, self.whitelist(), opts)
         if req.limit and len(feed.indicators) > req.limit:
             feed.indicators.sort(key=lambda i: (-i.confidence, i.indicator))
@@ -308,8 +319,12 @@ class FeedService:
         req: FeedRequest,
         allowed_groups: list[str] | None = None,
         red_groups: list[str] | None = None,
+        *,
+        now: datetime | None = None,
     ) -> ValueFeed:
-        """The feed's lines for a value-only format: reads only the records' values."""
+        """The feed's lines for a value-only format: reads only the records' values (and,
+        under a confidence floor, what the effective confidence needs)."""
+        now = now or datetime.now(UTC)
         window = req.effective_window()
         f = ScanFilter(
             itypes=FEED_ITYPES[req.itype],
@@ -318,13 +333,19 @@ class FeedService:
             providers=req.providers,
             groups=req.groups,
             tlps=req.tlps,
-            confidence_min=req.confidence_min or None,
-            last_since=datetime.now(UTC) - window if window else None,
+            last_since=now - window if window else None,
             allowed_groups=tuple(allowed_groups) if allowed_groups is not None else None,
             red_groups=tuple(red_groups) if red_groups is not None else None,
         )
-        values, flagged = scan_values(self.store, f)
-        return build_values(req.itype, values, flagged, self.whitelist())
+        if not req.confidence_min:
+            values, flagged = scan_values(self.store, f)
+            return build_values(req.itype, values, flagged, self.whitelist())
+        values, flagged, below = floor_values(
+            req.itype, scan_sightings(self.store, f), req.confidence_min, now
+        )
+        out = build_values(req.itype, values, flagged, self.whitelist())
+        out.removed += below
+        return out
 
     def explain(
         self,

@@ -13,10 +13,13 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import compress
 from typing import Any
 
 import numpy as np
+
+from cif.score.confidence import DEFAULT_MODEL, ConfidenceModel, Scorer, Sighting, to_micros
 
 from .builder import _split, format_blocks, guard_domain, guard_whitelist, split_blocks
 from .guards import top_sites
@@ -73,6 +76,50 @@ class ValueFeed:
         if wildcard and self.itype == "fqdn":
             uniq = dict.fromkeys(x for v in uniq for x in (v, "*." + v))
         return "".join([v + "\n" for v in uniq])
+
+
+def floor_values(
+    itype: str,
+    rows: Iterable[tuple[str, str, float, int | None, bool]],
+    confidence_min: float,
+    now: datetime,
+    model: ConfidenceModel = DEFAULT_MODEL,
+) -> tuple[list[str], set[str], int]:
+    """Values whose effective confidence reaches ``confidence_min``.
+
+    ``rows`` are (value, provider, stated confidence, last_at in microseconds or None,
+    flagged) of every record in the window. Returns what :func:`build_values` takes
+    (values of unflagged records, values of flagged records) and how many values the
+    floor removed, as the full build counts them.
+    """
+    by_value: dict[str, list[Sighting]] = {}
+    for v, provider, conf, seen, flagged in rows:
+        s = by_value.get(v)
+        if s is None:
+            by_value[v] = s = []
+        s.append((provider, conf, seen, flagged))
+    scorer = Scorer(model)
+    now_us = to_micros(now)
+    half_life = model.half_life
+    names = _itype_names(itype)
+    values: list[str] = []
+    bad: set[str] = set()
+    below = 0
+    for v, sightings in by_value.items():
+        hl = half_life(names[1] if "/" in v else names[0])
+        if scorer.confidence(sightings, now_us, hl) < confidence_min:
+            below += 1
+            continue
+        if any(not s[3] for s in sightings):
+            values.append(v)
+        if any(s[3] for s in sightings):
+            bad.add(v)
+    return values, bad, below
+
+
+def _itype_names(itype: str) -> tuple[str, str]:
+    """The stored itypes of a feed's values: (plain value, network)."""
+    return (itype, f"{itype}_cidr") if itype in ("ipv4", "ipv6") else (itype, itype)
 
 
 def build_values(

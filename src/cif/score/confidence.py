@@ -26,6 +26,8 @@ HALF_LIFE_DAYS: dict[str, float] = {
     "ipv4": 7.0,
     "ipv6": 7.0,
     "cidr": 14.0,
+    "ipv4_cidr": 14.0,
+    "ipv6_cidr": 14.0,
     "fqdn": 30.0,
     "url": 30.0,
     "email": 60.0,
@@ -172,28 +174,137 @@ def effective_confidence(
 ) -> float:
     """The confidence (0-100) feeds should use for a value seen in ``sightings``.
 
-    Same arithmetic as :func:`explain_confidence` without building the explanation,
-    because feed builds call it once per value.
+    Same arithmetic as :func:`explain_confidence` without building the explanation;
+    the sightings go through :func:`confidence_of` (the one implementation feeds use
+    on plain tuples).
     """
-    now = _as_utc(now or datetime.now(UTC))
-    best: dict[str, float] = {}
+    now_us = to_micros(_as_utc(now or datetime.now(UTC)))
     flagged = any(True for _ in flags)
+    if not sightings:
+        return confidence_of((), now_us, 0.0, flagged=flagged, whitelisted=bool(whitelisted))
+    by_itype: dict[str, list[Sighting]] = {}
     for ind in sightings:
-        flagged = flagged or bool(ind.flags)
         seen = _seen_at(ind)
-        age = (now - _as_utc(seen)).total_seconds() if seen else 0.0
-        s = (
-            ind.confidence
-            / 100.0
-            * model.reliability.of(ind.provider)
-            * decay(age, model.half_life(ind.itype))
+        by_itype.setdefault(ind.itype, []).append(
+            (ind.provider, ind.confidence, to_micros(_as_utc(seen)) if seen else None, ind.flags)
         )
-        key = model.reliability.key_of(ind.provider)
-        if s > best.get(key, -1.0):
-            best[key] = s
-    value = noisy_or(best.values()) * 100.0
-    if whitelisted:
-        value = min(value, model.whitelist_cap)
-    if flagged:
-        value = min(value, model.guard_cap)
-    return round(min(max(value, 0.0), 100.0), 2)
+    if len(by_itype) == 1:
+        [(itype, rows)] = by_itype.items()
+        return confidence_of(
+            rows,
+            now_us,
+            model.half_life(itype),
+            flagged=flagged,
+            whitelisted=bool(whitelisted),
+            model=model,
+        )
+    # Sightings under several itypes (each with its own half-life): one pass each.
+    scorer = Scorer(model)
+    best: dict[str, float] = {}
+    for itype, rows in by_itype.items():
+        flagged = scorer.strongest(rows, now_us, model.half_life(itype), best) or flagged
+    return scorer.combine(best, flagged=flagged, whitelisted=bool(whitelisted))
+
+
+# -- the tuple form: what feed builds call once per value ----------------------------------
+
+# (provider, stated confidence, last seen in microseconds since the epoch or None when
+# unknown, guard flags: anything true means flagged)
+Sighting = tuple[str, float, int | None, Any]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(t: datetime) -> int:
+    """An aware time as integer microseconds since the epoch."""
+    d = t - _EPOCH
+    return (d.days * 86400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+class Scorer:
+    """The model's arithmetic on plain tuples, remembering each provider's reliability
+    and source key (one table lookup per provider name, not per sighting)."""
+
+    __slots__ = ("model", "_sources")
+
+    def __init__(self, model: ConfidenceModel = DEFAULT_MODEL) -> None:
+        self.model = model
+        self._sources: dict[str, tuple[float, str]] = {}
+
+    def source(self, provider: str) -> tuple[float, str]:
+        """(reliability, source key) of ``provider``."""
+        hit = self._sources.get(provider)
+        if hit is None:
+            rel = self.model.reliability
+            hit = self._sources[provider] = (rel.of(provider), rel.key_of(provider))
+        return hit
+
+    def strongest(
+        self,
+        sightings: Iterable[Sighting],
+        now_us: int,
+        half_life_days: float,
+        best: dict[str, float],
+    ) -> bool:
+        """Fold each sighting's value (confidence/100 x reliability x decay) into
+        ``best`` (source key -> strongest value); True when one is flagged."""
+        flagged = False
+        per_us = half_life_days * DAY * 1_000_000.0
+        for provider, conf, seen, flags in sightings:
+            if flags:
+                flagged = True
+            rel, key = self.source(provider)
+            age = 0 if seen is None else now_us - seen
+            if age <= 0:
+                d = 1.0
+            elif per_us <= 0:
+                d = 0.0
+            else:
+                d = 0.5 ** (age / per_us)
+            s = conf / 100.0 * rel * d
+            if s > best.get(key, -1.0):
+                best[key] = s
+        return flagged
+
+    def combine(
+        self, best: Mapping[str, float], *, flagged: bool = False, whitelisted: bool = False
+    ) -> float:
+        """Noisy-OR over the sources, then the caps; rounded to 2 decimals."""
+        value = noisy_or(best.values()) * 100.0
+        if whitelisted:
+            value = min(value, self.model.whitelist_cap)
+        if flagged:
+            value = min(value, self.model.guard_cap)
+        return round(min(max(value, 0.0), 100.0), 2)
+
+    def confidence(
+        self,
+        sightings: Iterable[Sighting],
+        now_us: int,
+        half_life_days: float,
+        *,
+        flagged: bool = False,
+        whitelisted: bool = False,
+    ) -> float:
+        best: dict[str, float] = {}
+        flagged = self.strongest(sightings, now_us, half_life_days, best) or flagged
+        return self.combine(best, flagged=flagged, whitelisted=whitelisted)
+
+
+_DEFAULT_SCORER = Scorer()
+
+
+def confidence_of(
+    sightings: Iterable[Sighting],
+    now_us: int,
+    half_life_days: float,
+    *,
+    flagged: bool = False,
+    whitelisted: bool = False,
+    model: ConfidenceModel = DEFAULT_MODEL,
+) -> float:
+    """:func:`effective_confidence` of sightings given as :data:`Sighting` tuples, all of
+    one itype (``half_life_days``), at ``now_us`` (microseconds since the epoch)."""
+    scorer = _DEFAULT_SCORER if model is DEFAULT_MODEL else Scorer(model)
+    return scorer.confidence(
+        sightings, now_us, half_life_days, flagged=flagged, whitelisted=whitelisted
+    )

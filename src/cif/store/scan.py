@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -265,3 +265,45 @@ def scan_values(store: Any, f: ScanFilter) -> tuple[list[str], set[str]]:
     test = "flags <> '{}'" if pg else "flags IS NOT NULL"
     rows = conn.execute(f"SELECT indicator, {test} FROM indicators{where}", params).fetchall()
     return [v for v, f in rows if not f], {v for v, f in rows if f}
+
+
+# (indicator, provider, confidence, last_at in microseconds or None when unknown, flagged)
+SightingRow = tuple[str, str, float, int | None, bool]
+
+
+def scan_sightings(store: Any, f: ScanFilter) -> list[SightingRow]:
+    """What the effective confidence needs of every matching record, tags filtered in SQL.
+
+    For value feeds with a confidence floor: the floor applies to the value's
+    effective confidence (all its sightings), so ``f.confidence_min`` is ignored here.
+    """
+    if not f.itypes:
+        return []
+    pg = _is_postgres(store)
+    ph = "%s" if pg else "?"
+    f = replace(f, confidence_min=None)
+    where, params = _where(f, ph, (lambda t: t) if pg else micros)
+    if not pg:
+        where = where.replace("last_at >=", "+last_at >=")
+    tag_where, tag_params = _tag_sql(f, pg)
+    if tag_where:
+        where = (where + " AND " if where else " WHERE ") + tag_where
+        params += tag_params
+    conn = _connection(store)
+    if pg:
+        sql = (
+            "SELECT indicator, provider, confidence,"
+            " (extract(epoch FROM last_at) * 1000000)::bigint, flags <> '{}'"
+            f" FROM indicators{where}"
+        )
+    else:
+        sql = (
+            "SELECT indicator, provider, confidence, last_at, flags IS NOT NULL"
+            f" FROM indicators{where}"
+        )
+    rows = conn.execute(sql, params).fetchall()
+    unknown = MIN_MICROS
+    return [
+        (v, p, c, None if t is None or t <= unknown else int(t), bool(fl))
+        for v, p, c, t, fl in rows
+    ]
