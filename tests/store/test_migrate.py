@@ -91,3 +91,68 @@ def test_old_database_is_migrated(store_url: str) -> None:
     again = open_store(store_url)
     assert again.schema_version() == CURRENT
     again.close()
+
+
+def _fill_v4(store) -> None:  # type: ignore[no-untyped-def]
+    """Write rows through the v4 tables (no change stamp yet), as the v4 code did."""
+    from cif.store import postgres, sqlite
+    from cif.store.codec import indicator_hash
+
+    if isinstance(store, SQLiteStore):
+        conn = sqlite3.connect(store.path)
+        for i, r in enumerate(OLD_ROWS):
+            mask, values = sqlite._insert_row(r, i + 1, indicator_hash(r.indicator))
+            named = dict(zip(sqlite._insert_cols(mask), values, strict=True))
+            del named["changed"]
+            conn.execute(
+                f"INSERT INTO indicators ({', '.join(named)}) VALUES"
+                f" ({','.join('?' * len(named))})",
+                list(named.values()),
+            )
+        conn.execute("INSERT INTO indicator_tags VALUES ('legacy', 1)")
+        conn.execute("UPDATE meta SET value = 7 WHERE key = 'changes'")
+        conn.commit()
+        conn.close()
+    else:
+        with psycopg.connect(store.url, autocommit=True) as conn:
+            rows = [postgres._stage_row(r) for r in OLD_ROWS]
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO indicators ({postgres._DATA_COLS}) VALUES"
+                    f" ({','.join(['%s'] * len(rows[0]))})",
+                    rows,
+                )
+            conn.execute("SELECT setval('cif_changes', 7)")
+
+
+def test_v4_database_gets_change_stamps_and_keeps_its_data(store_url: str) -> None:
+    from cif.store.scan import ScanFilter, changed_marker, scan
+
+    old = (
+        SQLiteStore(store_url.removeprefix("sqlite://"), migrate_to=4)
+        if store_url.startswith("sqlite")
+        else PostgresStore(store_url, migrate_to=4)
+    )
+    assert old.schema_version() == 4
+    _fill_v4(old)
+    old.close()
+
+    store = open_store(store_url)
+    try:
+        assert store.schema_version() == CURRENT == 5
+        marker = changed_marker(store)
+        assert marker is not None and marker >= 7
+        everything = ("fqdn", "ipv4_cidr", "url")
+        rows = {r[1]: r for r in scan(store, ScanFilter(itypes=everything))}
+        assert set(rows) == {r.indicator for r in OLD_ROWS}
+        assert rows["old.example"][5] == ("legacy",)
+        assert {i.indicator for i in store.search(Query(tags=["legacy"])).items} == {"old.example"}
+        assert store.search(Query(q="old.example", limit=10)).items[-1].first_at == T0
+        # Old rows carry stamp 0: they are older than any marker a feed could hold.
+        assert list(scan(store, ScanFilter(itypes=everything, changed_after=0))) == []
+        store.upsert([ind("old.example", "fqdn", confidence=90.0), ind("v5.example", "fqdn")])
+        changed = {r[1] for r in scan(store, ScanFilter(itypes=everything, changed_after=marker))}
+        assert changed == {"old.example", "v5.example"}
+        assert store.changes() > marker
+    finally:
+        store.close()

@@ -13,7 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,12 +34,14 @@ from .builder import (
     build_feed,
 )
 from .explain import Explanation, explain
+from .incremental import ValueState
 from .values import VALUE_FEEDS, VALUE_FORMATS, ValueFeed, build_values, floor_values
 from .warninglist import load_warninglist_dir
 from .whitelist import WHITELIST_TAG, Whitelist
 
 CACHE_TTL = 60.0  # seconds a rendered feed may be served without asking the store
 CACHE_SIZE = 64
+STATE_SIZE = 16  # value feeds whose build state is kept for incremental rebuilds
 # Options a caller may pass through to a format (everything else is a filter).
 FORMAT_OPTIONS = (
     "action",
@@ -132,6 +134,8 @@ class FeedService:
         self._folder_wl: tuple[Any, Whitelist] | None = None
         self._wl_lock = threading.RLock()
         self._building: dict[Any, threading.Lock] = {}
+        self._states: OrderedDict[Any, ValueState] = OrderedDict()
+        self._wl_sig: Any = None
 
     # -- whitelist ---------------------------------------------------------------------
 
@@ -164,9 +168,16 @@ class FeedService:
             cached = self._wl
             if cached is not None and cached[0] == marker:
                 return cached[1]
+            records = list(self._records(Query(tags=[WHITELIST_TAG])))
+            sig = sorted((i.itype, i.indicator, i.provider, i.id or 0) for i in records)
+            if cached is not None and sig == self._wl_sig:
+                # The same entries: keep the object, so incremental feeds keep their state.
+                self._wl = (marker, cached[1])
+                return cached[1]
             wl = Whitelist()
-            wl.add_indicators(self._records(Query(tags=[WHITELIST_TAG])))
+            wl.add_indicators(records)
             self._wl = (marker, wl)
+            self._wl_sig = sig
             return wl
 
     def _folder_signature(self) -> tuple[tuple[str, int, int], ...]:
@@ -322,8 +333,61 @@ class FeedService:
         *,
         now: datetime | None = None,
     ) -> ValueFeed:
-        """The feed's lines for a value-only format: reads only the records' values (and,
-        under a confidence floor, what the effective confidence needs)."""
+        """The feed's lines for a value-only format, brought up to date incrementally
+        (:mod:`.incremental`) when the store keeps change stamps."""
+        now = now or datetime.now(UTC)
+        if not callable(getattr(self.store, "changed_marker", None)):
+            return self.build_values_cold(req, allowed_groups, red_groups, now=now)
+        key = (
+            replace(req, fmt="", format_options=(), limit=0),
+            tuple(allowed_groups) if allowed_groups is not None else None,
+            tuple(red_groups) if red_groups is not None else None,
+        )
+        with self._lock:
+            state = self._states.get(key)
+            if state is None:
+                state = self._states[key] = ValueState(
+                    req.itype,
+                    self._scan_filter(req, allowed_groups, red_groups, now),
+                    req.effective_window(),
+                    req.confidence_min,
+                )
+            self._states.move_to_end(key)
+            while len(self._states) > STATE_SIZE:
+                self._states.popitem(last=False)
+        with state.lock:
+            return state.build(self.store, self.whitelist(), now)
+
+    def _scan_filter(
+        self,
+        req: FeedRequest,
+        allowed_groups: list[str] | None,
+        red_groups: list[str] | None,
+        now: datetime,
+    ) -> ScanFilter:
+        window = req.effective_window()
+        return ScanFilter(
+            itypes=FEED_ITYPES[req.itype],
+            tags=req.tags,
+            exclude_tags=tuple(sorted({*req.exclude_tags, WHITELIST_TAG})),
+            providers=req.providers,
+            groups=req.groups,
+            tlps=req.tlps,
+            last_since=now - window if window else None,
+            allowed_groups=tuple(allowed_groups) if allowed_groups is not None else None,
+            red_groups=tuple(red_groups) if red_groups is not None else None,
+        )
+
+    def build_values_cold(
+        self,
+        req: FeedRequest,
+        allowed_groups: list[str] | None = None,
+        red_groups: list[str] | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> ValueFeed:
+        """:meth:`build_values` from scratch: reads only the records' values (and, under a
+        confidence floor, what the effective confidence needs)."""
         now = now or datetime.now(UTC)
         window = req.effective_window()
         f = ScanFilter(

@@ -38,6 +38,7 @@ from .sqlbuild import build
 from .tokens import TokenRecord
 
 BATCH = 10_000
+CHANGES_LOCK = 0x63696663  # advisory lock: writers hold it shared while their stamp is open
 DEADLOCK_RETRIES = 5
 TOUCH_EVERY_S = 60.0
 
@@ -68,9 +69,10 @@ def _nonempty(col: str) -> str:
 
 
 _MERGE = f"""
-INSERT INTO indicators AS i ({_DATA_COLS})
-SELECT {_DATA_COLS} FROM cif_stage ORDER BY indicator, provider, grp
+INSERT INTO indicators AS i ({_DATA_COLS}, changed)
+SELECT {_DATA_COLS}, %(stamp)s FROM cif_stage ORDER BY indicator, provider, grp
 ON CONFLICT (indicator, provider, grp) DO UPDATE SET
+    changed = EXCLUDED.changed,
     itype = {_nonempty("itype")},
     tlp = {_nonempty("tlp")},
     confidence = {_newer("confidence")},
@@ -242,17 +244,24 @@ class PostgresStore:
         for attempt in range(DEADLOCK_RETRIES + 1):
             try:
                 with conn.transaction(), conn.cursor() as cur:
+                    # The stamp of this upsert, taken under a shared lock that readers
+                    # wanting "every row stamped up to N" wait on (see changed_marker).
+                    cur.execute("SELECT pg_advisory_xact_lock_shared(%s)", (CHANGES_LOCK,))
+                    cur.execute("SELECT nextval('cif_changes')")
+                    row = cur.fetchone()
+                    stamp = int(row[0]) if row else 0
                     with cur.copy(f"COPY cif_stage ({_DATA_COLS}) FROM STDIN") as cp:
                         for row in rows:
                             cp.write_row(row)
-                    cur.execute(_MERGE)
+                    cur.execute(_MERGE, {"stamp": stamp})
                     out = cur.fetchall()
                 break
             except (errors.DeadlockDetected, errors.SerializationFailure):
                 if attempt == DEADLOCK_RETRIES:
                     raise
                 time.sleep(0.01 * (attempt + 1))
-        # Bumped after the commit: a reader that sees the new number also sees the data.
+        # Bumped again after the commit: a reader that sees the new number also sees the
+        # data (the number published to caches; the stamp above may be read before commit).
         conn.execute("SELECT nextval('cif_changes')")
         result = UpsertResult()
         for id_, inserted, ind, prov, grp in out:
@@ -313,6 +322,18 @@ class PostgresStore:
             .execute("SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM cif_changes")
             .fetchone()
         )
+        return int(row[0]) if row else 0
+
+    def changed_marker(self) -> int:
+        """The highest row stamp such that every row stamped at or below it is committed
+        (or rolled back): the last stamp handed out, after waiting for the writers that
+        hold one to finish. Rows stamped above it may be visible too."""
+        conn = self._conn()
+        row = conn.execute(
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM cif_changes"
+        ).fetchone()
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHANGES_LOCK,))
         return int(row[0]) if row else 0
 
     def stats(self, groups: list[str] | None = None, *, days: int = 30) -> dict[str, Any]:

@@ -108,11 +108,19 @@ def _v4(conn: psycopg.Connection) -> None:
     The step exists so both backends share one version number."""
 
 
+def _v5(conn: psycopg.Connection) -> None:
+    """A change stamp per row: a value of ``cif_changes`` taken by the upsert that last
+    wrote it (0 for rows written before), so feeds can read only what changed since."""
+    conn.execute("ALTER TABLE indicators ADD COLUMN changed bigint NOT NULL DEFAULT 0")
+    conn.execute("CREATE INDEX indicators_changed ON indicators (itype, changed)")
+
+
 MIGRATIONS: list[tuple[int, Callable[[psycopg.Connection], None]]] = [
     (1, _v1),
     (2, _v2),
     (3, _v3),
     (4, _v4),
+    (5, _v5),
 ]
 CURRENT = MIGRATIONS[-1][0]
 _LOCK_ID = 0x63696673  # advisory lock taken while migrating

@@ -52,6 +52,39 @@ class ScanFilter:
     exclude_tags: tuple[str, ...] = ()
     allowed_groups: tuple[str, ...] | None = None
     red_groups: tuple[str, ...] | None = None
+    changed_after: int | None = None  # only rows whose change stamp is above this
+
+
+def matches(row: Row, f: ScanFilter, since_us: int | None = None) -> bool:
+    """Does ``row`` pass ``f`` (the tests :func:`scan` runs in SQL, here in Python; the
+    window as ``since_us``, microseconds, instead of ``f.last_since``)."""
+    _, _, itype, conf, last_at, tags, provider, tlp, grp, _ = row
+    if itype not in f.itypes:
+        return False
+    if f.providers and provider not in f.providers:
+        return False
+    if f.groups and grp not in f.groups:
+        return False
+    if f.tlps and tlp not in f.tlps:
+        return False
+    if f.allowed_groups is not None and grp not in f.allowed_groups:
+        return False
+    if f.red_groups is not None and tlp == "red" and grp not in f.red_groups:
+        return False
+    if f.confidence_min is not None and conf < f.confidence_min:
+        return False
+    if since_us is not None and last_at < since_us:
+        return False
+    if f.tags and not set(f.tags).intersection(tags):
+        return False
+    return not (f.exclude_tags and set(f.exclude_tags).intersection(tags))
+
+
+def changed_marker(store: Any) -> int | None:
+    """The store's change marker for incremental reads (every row stamped at or below
+    it is readable), or None when the store keeps no change stamps."""
+    fn = getattr(store, "changed_marker", None)
+    return int(fn()) if callable(fn) else None
 
 
 def _is_postgres(store: Any) -> bool:
@@ -117,6 +150,9 @@ def _where(f: ScanFilter, ph: str, time: Any) -> tuple[str, list[Any]]:
     if f.last_since is not None:
         where.append(f"last_at >= {ph}")
         params.append(time(f.last_since))
+    if f.changed_after is not None:
+        where.append(f"changed > {ph}")
+        params.append(f.changed_after)
     return (" WHERE " + " AND ".join(where)) if where else "", params
 
 

@@ -72,6 +72,7 @@ _FIXED_COLS = (
     "reported_at",
     "count",
     "ihash",
+    "changed",
 )
 _OPT_COLS = (
     "description",
@@ -96,7 +97,7 @@ _INSERTS: dict[tuple[bool, ...], str] = {}
 _UPDATE = (
     "UPDATE indicators SET itype=?, tlp=?, confidence=?, probability=?, first_at=?, last_at=?,"
     " reported_at=?, count=?, description=?, reference=?, asn=?, asn_desc=?, cc=?, rdata=?,"
-    " portlist=?, protocol=?, parent=?, extra=?, flags=?, tags=? WHERE id=?"
+    " portlist=?, protocol=?, parent=?, extra=?, flags=?, tags=?, changed=? WHERE id=?"
 )
 # Column names, not a password:
 _TOKEN_COLS = (
@@ -105,7 +106,9 @@ _TOKEN_COLS = (
 )
 
 
-def _insert_row(ind: Indicator, id_: int, ihash: int) -> tuple[tuple[bool, ...], tuple[Any, ...]]:
+def _insert_row(
+    ind: Indicator, id_: int, ihash: int, changed: int = 0
+) -> tuple[tuple[bool, ...], tuple[Any, ...]]:
     """(which optional columns are set, the values of :func:`_insert_cols`) for a new record."""
     s, e, p, rd = derived_keys(ind)
     prob = ind.probability
@@ -145,6 +148,7 @@ def _insert_row(ind: Indicator, id_: int, ihash: int) -> tuple[tuple[bool, ...],
         reported,
         ind.count,
         ihash,
+        changed,
         *compress(opt, mask),
     )
 
@@ -163,7 +167,7 @@ def _insert_sql(mask: tuple[bool, ...]) -> str:
     return sql
 
 
-def _update_row(ind: Indicator) -> tuple[Any, ...]:
+def _update_row(ind: Indicator, changed: int = 0) -> tuple[Any, ...]:
     prob = ind.probability
     return (
         ind.itype,
@@ -186,6 +190,7 @@ def _update_row(ind: Indicator) -> tuple[Any, ...]:
         dump_json(ind.extra) if ind.extra else None,
         dump_set(ind.flags),
         dump_set(ind.tags),
+        changed,
         ind.id,
     )
 
@@ -322,6 +327,11 @@ class SQLiteStore:
         # Hash order: the new entries of the key index go in in index order.
         keys = sorted(merged, key=lambda k: hashes[k[0]])
         with self._write() as conn:
+            # The change counter is bumped first, in the same transaction, and its new
+            # value stamps every row written: a reader that sees the counter at N can
+            # read every row stamped N or below (both commit at once).
+            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'changes'")
+            stamp = int(conn.execute("SELECT value FROM meta WHERE key = 'changes'").fetchone()[0])
             existing: dict[tuple[str, str, str], tuple[Any, ...]] = {}
             marks = ",".join("?" * len(wanted))
             for r in conn.execute(
@@ -344,7 +354,7 @@ class SQLiteStore:
                 if row is None:
                     rid = next_id
                     next_id += 1
-                    mask, new = _insert_row(ind, rid, hashes[k[0]])
+                    mask, new = _insert_row(ind, rid, hashes[k[0]], stamp)
                     group = inserts.get(mask)
                     if group is None:
                         inserts[mask] = group = []
@@ -356,7 +366,7 @@ class SQLiteStore:
                     stored = _indicator(row)
                     rid = row[0]
                     new_tags = ind.tags - stored.tags
-                    updates.append(_update_row(merge(stored, ind)))
+                    updates.append(_update_row(merge(stored, ind), stamp))
                     tag_rows.extend((t, rid) for t in new_tags)
                 ids[k] = rid
             for mask, rows in inserts.items():
@@ -368,7 +378,6 @@ class SQLiteStore:
                     "INSERT OR IGNORE INTO indicator_tags (tag, indicator_id) VALUES (?, ?)",
                     tag_rows,
                 )
-            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'changes'")
         for k, objs in owners.items():
             for o in objs:
                 o.id = ids[k]
@@ -413,6 +422,11 @@ class SQLiteStore:
         """A number that grows with every committed upsert (any process): cache validators."""
         row = self._conn().execute("SELECT value FROM meta WHERE key = 'changes'").fetchone()
         return int(row[0])
+
+    def changed_marker(self) -> int:
+        """The highest row stamp such that every row stamped at or below it is committed:
+        the counter itself (bumped in the transaction that writes the stamps)."""
+        return self.changes()
 
     def stats(self, groups: list[str] | None = None, *, days: int = 30) -> dict[str, Any]:
         """Counts by itype, tag, provider and reported day (the last ``days``)."""

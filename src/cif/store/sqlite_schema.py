@@ -117,11 +117,19 @@ def _v4(conn: sqlite3.Connection) -> None:
     conn.execute("DROP INDEX indicators_key")
 
 
+def _v5(conn: sqlite3.Connection) -> None:
+    """A change stamp per row: the change counter's value of the upsert that last wrote
+    it (0 for rows written before), so feeds can read only what changed since."""
+    conn.execute("ALTER TABLE indicators ADD COLUMN changed INTEGER NOT NULL DEFAULT 0")
+    conn.execute("CREATE INDEX indicators_changed ON indicators (itype, changed)")
+
+
 MIGRATIONS: list[tuple[int, Callable[[sqlite3.Connection], None]]] = [
     (1, _v1),
     (2, _v2),
     (3, _v3),
     (4, _v4),
+    (5, _v5),
 ]
 CURRENT = MIGRATIONS[-1][0]
 
