@@ -37,7 +37,14 @@ from datetime import datetime, timedelta
 
 from cif.score.confidence import DEFAULT_MODEL, ConfidenceModel, Scorer, Sighting, to_micros
 from cif.store.codec import MIN_MICROS
-from cif.store.scan import Row, ScanFilter, changed_marker, matches, scan_batches
+from cif.store.scan import (
+    Row,
+    ScanFilter,
+    changed_marker,
+    matches,
+    scan_batches,
+    scan_sighting_rows,
+)
 
 from .values import ValueFeed, build_values
 from .whitelist import Whitelist
@@ -67,7 +74,6 @@ class ValueState:
         self.lists: tuple[Whitelist, ...] = ()
         self.now_us = 0
         self.scans = 0  # rows read from the store, all builds (for tests and stats)
-        self._bulk = False
         self.reset()
 
     def reset(self) -> None:
@@ -93,10 +99,7 @@ class ValueState:
         s: Sighting = (provider, conf, None if seen <= MIN_MICROS else seen, bool(flags))
         self.rows[rid] = (v, s)
         self.by_value.setdefault(v, {})[rid] = s
-        if self._bulk:
-            self.expiry.append((seen, rid))  # heapified once the cold scan is done
-        else:
-            heapq.heappush(self.expiry, (seen, rid))
+        heapq.heappush(self.expiry, (seen, rid))
         touched.add(v)
 
     def _drop(self, rid: int, touched: set[str]) -> None:
@@ -137,12 +140,19 @@ class ValueState:
         if cold:
             self.reset()
             f = replace(self.filter, last_since=now - self.window if self.window else None)
-            self._bulk = True
-            for batch in scan_batches(store, f):
-                self.scans += len(batch)
-                for row in batch:
-                    self._put(row, touched)
-            self._bulk = False
+            rows = scan_sighting_rows(store, f)
+            self.scans += len(rows)
+            by_value, kept, expiry = self.by_value, self.rows, self.expiry
+            for rid, v, provider, conf, seen, flagged in rows:
+                s: Sighting = (provider, conf, seen, flagged)
+                kept[rid] = (v, s)
+                per = by_value.get(v)
+                if per is None:
+                    by_value[v] = {rid: s}
+                else:
+                    per[rid] = s
+                expiry.append((MIN_MICROS if seen is None else seen, rid))
+            touched = set(by_value)
             heapq.heapify(self.expiry)
         else:
             if marker != self.marker:

@@ -305,9 +305,16 @@ def scan_values(store: Any, f: ScanFilter) -> tuple[list[str], set[str]]:
 
 # (indicator, provider, confidence, last_at in microseconds or None when unknown, flagged)
 SightingRow = tuple[str, str, float, int | None, bool]
+# The same with the row id first.
+IdSightingRow = tuple[int, str, str, float, int | None, bool]
 
 
 def scan_sightings(store: Any, f: ScanFilter) -> list[SightingRow]:
+    """See :func:`scan_sighting_rows`; without the row ids."""
+    return [(v, p, c, t, fl) for _, v, p, c, t, fl in scan_sighting_rows(store, f)]
+
+
+def scan_sighting_rows(store: Any, f: ScanFilter) -> list[IdSightingRow]:
     """What the effective confidence needs of every matching record, tags filtered in SQL.
 
     For value feeds with a confidence floor: the floor applies to the value's
@@ -328,18 +335,18 @@ def scan_sightings(store: Any, f: ScanFilter) -> list[SightingRow]:
     conn = _connection(store)
     if pg:
         sql = (
-            "SELECT indicator, provider, confidence,"
+            "SELECT id, indicator, provider, confidence,"
             " (extract(epoch FROM last_at) * 1000000)::bigint, flags <> '{}'"
             f" FROM indicators{where}"
         )
     else:
         sql = (
-            "SELECT indicator, provider, confidence, last_at, flags IS NOT NULL"
+            "SELECT id, indicator, provider, confidence, last_at, flags IS NOT NULL"
             f" FROM indicators{where}"
         )
     rows = conn.execute(sql, params).fetchall()
     unknown = MIN_MICROS
     return [
-        (v, p, c, None if t is None or t <= unknown else int(t), bool(fl))
-        for v, p, c, t, fl in rows
+        (i, v, p, c, None if t is None or t <= unknown else int(t), bool(fl))
+        for i, v, p, c, t, fl in rows
     ]
