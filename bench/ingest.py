@@ -44,8 +44,11 @@ pipe = Pipeline(store)
 t = time.perf_counter()
 rec = run_feed(feed, fetcher=Fetcher(cache), submit=pipe.submit, remote=data)
 secs = time.perf_counter() - t
-print(json.dumps({"secs": secs, "rec": rec, "count": store.count(),
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+# Peak RSS of this process from VmHWM: ru_maxrss survives exec on Linux, so a child
+# started by a big parent would report the parent's peak instead of its own.
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+peak_kb = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"secs": secs, "rec": rec, "count": store.count(), "maxrss_kb": peak_kb}))
 """
 
 SMRT_RUN = r"""

@@ -127,7 +127,7 @@ def test_values_path_equals_full_path_under_a_floor(tmp_path):
         r.last_at = r.reported_at = r.first_at = now - timedelta(hours=rnd.randrange(24 * 9))
         recs.append(r)
     store.upsert(recs)
-    svc = FeedService(store)
+    svc = FeedService(store, prime_in_background=False)
     try:
         for itype in ("fqdn", "ipv4"):
             for floor in (0, 20, 45, 60, 80):

@@ -79,7 +79,7 @@ def test_incremental_equals_cold_each_round(store: Store, monkeypatch) -> None: 
     rnd = random.Random(20240601)
     now = T0
     store.upsert([_record(rnd, now, whitelist_ok=False) for _ in range(900)])
-    svc = FeedService(store)
+    svc = FeedService(store, prime_in_background=False)
     warm_rounds = 0
     for rnd_no in range(8):
         for req in REQUESTS:
@@ -122,7 +122,7 @@ def test_incremental_equals_cold_each_round(store: Store, monkeypatch) -> None: 
 def test_incremental_reads_only_changed_rows(store: Store) -> None:
     rnd = random.Random(5)
     store.upsert([_record(rnd, T0, whitelist_ok=False) for _ in range(2000)])
-    svc = FeedService(store)
+    svc = FeedService(store, prime_in_background=False)
     req = FeedRequest(itype="fqdn", fmt="plain", confidence_min=30)
     first = svc.build_values(req, ["everyone"], [], now=T0)
     [state] = svc._states.values()
@@ -213,3 +213,40 @@ def test_postgres_marker_waits_for_writers_holding_a_stamp(pg_url: str) -> None:
         assert seen == {"late.example", "b.example"}
     finally:
         store.close()
+
+
+def test_first_request_is_cold_and_the_state_is_primed_beside_it(tmp_path):
+    import time as _time
+
+    from cif.feeds.service import FeedRequest, FeedService
+    from cif.indicator import Indicator
+    from cif.store import open_store
+
+    store = open_store(str(tmp_path / "p.db"))
+    now = datetime.now(UTC)
+    store.upsert(
+        [
+            Indicator(
+                indicator=f"93.184.{i // 256}.{i % 256}",
+                itype="ipv4",
+                provider="p",
+                confidence=80,
+                first_at=now,
+                last_at=now,
+                reported_at=now,
+            )
+            for i in range(2000)
+        ]
+    )
+    svc = FeedService(store)
+    req = FeedRequest(itype="ipv4", fmt="plain")
+    first = svc.build_values(req)
+    [state] = svc._states.values()
+    deadline = _time.monotonic() + 30
+    while not state.primed and _time.monotonic() < deadline:
+        _time.sleep(0.02)
+    assert state.primed
+    scans = state.scans
+    assert sorted(svc.build_values(req).values) == sorted(first.values)
+    assert state.scans == scans  # nothing changed: no row read again
+    store.close()

@@ -70,6 +70,7 @@ class ValueState:
         self.floor = confidence_min
         self.model = model
         self.lock = threading.Lock()
+        self.primed = False  # built once: later builds are incremental
         self.marker: int | None = None
         self.lists: tuple[Whitelist, ...] = ()
         self.now_us = 0

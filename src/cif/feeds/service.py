@@ -9,6 +9,7 @@ or the cache entry ages out (the window slides with time).
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -41,6 +42,7 @@ from .whitelist import WHITELIST_TAG, Whitelist
 
 CACHE_TTL = 60.0  # seconds a rendered feed may be served without asking the store
 CACHE_SIZE = 64
+log = logging.getLogger("cif.feeds")
 STATE_SIZE = 16  # value feeds whose build state is kept for incremental rebuilds
 # Options a caller may pass through to a format (everything else is a filter).
 FORMAT_OPTIONS = (
@@ -123,9 +125,18 @@ class FeedService:
     """Builds feeds for the API and the CLI; one per store, safe across threads."""
 
     def __init__(
-        self, store: Store, warninglist_dir: Path | None = None, *, ttl: float = CACHE_TTL
+        self,
+        store: Store,
+        warninglist_dir: Path | None = None,
+        *,
+        ttl: float = CACHE_TTL,
+        prime_in_background: bool = True,
     ) -> None:
+        """``prime_in_background``: a value feed's first request is answered by a cold
+        build, and the state for incremental rebuilds is built beside it in a thread
+        (it costs a few times a cold build); False builds the state in the request."""
         self.store = store
+        self.prime_in_background = prime_in_background
         self.warninglist_dir = warninglist_dir
         self.ttl = ttl
         self._cache: OrderedDict[Any, tuple[int, float, RenderedFeed]] = OrderedDict()
@@ -345,6 +356,7 @@ class FeedService:
         )
         with self._lock:
             state = self._states.get(key)
+            fresh = state is None
             if state is None:
                 state = self._states[key] = ValueState(
                     req.itype,
@@ -355,8 +367,25 @@ class FeedService:
             self._states.move_to_end(key)
             while len(self._states) > STATE_SIZE:
                 self._states.popitem(last=False)
+        if self.prime_in_background and (fresh or not state.primed):
+            if fresh:
+                threading.Thread(
+                    target=self._prime, args=(state, now), name="cif-feed-prime", daemon=True
+                ).start()
+            return self.build_values_cold(req, allowed_groups, red_groups, now=now)
         with state.lock:
-            return state.build(self.store, self.whitelist(), now)
+            feed = state.build(self.store, self.whitelist(), now)
+            state.primed = True
+            return feed
+
+    def _prime(self, state: ValueState, now: datetime) -> None:
+        """Build a feed's incremental state off the request path."""
+        try:
+            with state.lock:
+                state.build(self.store, self.whitelist(), now)
+                state.primed = True
+        except Exception:  # the next request builds cold again and retries nothing worse
+            log.exception("could not prepare the incremental state of a %s feed", state.itype)
 
     def _scan_filter(
         self,

@@ -24,7 +24,7 @@ from cif.score.confidence import DEFAULT_MODEL, ConfidenceModel, Scorer, Sightin
 from .builder import _split, format_blocks, guard_domain, guard_whitelist, split_blocks
 from .guards import top_sites
 from .suffix import is_public_suffix_fast
-from .whitelist import Whitelist
+from .whitelist import Whitelist, tree_size
 
 # Formats that print only ``indicator`` and ``itype`` of each line.
 VALUE_FORMATS = frozenset({"plain", "ipset", "nftables", "rpz", "suricata-dataset"})
@@ -225,7 +225,7 @@ def _spans(tree: Any) -> tuple[Any, Any]:
     """The IPv4 space a tree covers as sorted, merged [start, end] arrays (cached on
     the tree's size: entries are only ever added)."""
     cached: Any = _SPANS.get(id(tree))
-    if cached is not None and cached[0] is tree and cached[1] == len(tree):
+    if cached is not None and cached[0] is tree and cached[1] == tree_size(tree):
         return cached[2]
     starts, ends = [], []
     for k in tree:
@@ -250,7 +250,7 @@ def _spans(tree: Any) -> tuple[Any, Any]:
         en = np.maximum.reduceat(en, idx)
     while len(_SPANS) >= 8:
         del _SPANS[next(iter(_SPANS))]
-    _SPANS[id(tree)] = (tree, len(tree), (st, en), raw)
+    _SPANS[id(tree)] = (tree, tree_size(tree), (st, en), raw)
     return st, en
 
 

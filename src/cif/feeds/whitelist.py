@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -64,6 +65,23 @@ def _strip_scheme(url: str) -> str:
     return url.split("://", 1)[1] if "://" in url else url
 
 
+# Entries per tree, by id: len() of a PyTricia walks the whole tree, and caches of
+# derived arrays check the size on every build. Trees only ever grow (the probe
+# that holes() inserts is removed before it returns).
+_TREE_SIZES: dict[int, int] = {}
+
+
+def _forget(*tree_ids: int) -> None:
+    for i in tree_ids:
+        _TREE_SIZES.pop(i, None)
+
+
+def tree_size(tree: object) -> int:
+    """How many entries a whitelist's address tree holds, without walking it."""
+    size = _TREE_SIZES.get(id(tree))
+    return size if size is not None else len(tree)  # type: ignore[arg-type]
+
+
 class Whitelist:
     """Everything to subtract from a feed. Not itself a feed: entries are never output."""
 
@@ -77,12 +95,14 @@ class Whitelist:
         self._substrings: list[Entry] = []
         self._regexes: list[tuple[re.Pattern[str], Entry]] = []
         self._lock = threading.Lock()
+        self._networks = 0  # len() of a PyTricia walks the whole tree: count inserts instead
+        _TREE_SIZES[id(self._v4)] = _TREE_SIZES[id(self._v6)] = 0
+        weakref.finalize(self, _forget, id(self._v4), id(self._v6))
         self.guarded = False  # holds the built-in guard entries too (see builder.add_guards)
 
     def __len__(self) -> int:
         return (
-            len(self._v4)
-            + len(self._v6)
+            self._networks
             + len(self._domains)
             + len(self._urls)
             + len(self._substrings)
@@ -99,6 +119,8 @@ class Whitelist:
         try:
             if not tree.has_key(value):
                 tree.insert(value, Entry(value, source))
+                self._networks += 1
+                _TREE_SIZES[id(tree)] = _TREE_SIZES.get(id(tree), 0) + 1
         except (ValueError, KeyError, SystemError):
             raise InvalidWhitelistEntry(f"{value!r}: not an address or network") from None
 
