@@ -204,3 +204,19 @@ def test_search_formats_and_docs(api):
     assert (
         page.status_code == 200 and "openapi.json" in page.text and "cdn" not in page.text.lower()
     )
+
+
+def test_probability_is_a_feed_filter(api):
+    recs = [
+        {"indicator": "likely-bad.net", "probability": 92, "confidence": 80},
+        {"indicator": "probably-fine.net", "probability": 8, "confidence": 80},
+        {"indicator": "unscored.net", "confidence": 80},
+    ]
+    api.client.post("/indicators", json=recs, headers=api.h(api.admin))
+    h = api.h(api.reader)
+    r = api.client.get("/feeds/fqdn", params={"format": "plain", "probability": 50}, headers=h)
+    assert r.text.split() == ["likely-bad.net"]
+    r = api.client.get("/feeds/fqdn", params={"format": "plain"}, headers=h)
+    assert sorted(r.text.split()) == ["likely-bad.net", "probably-fine.net", "unscored.net"]
+    r = api.client.get("/feeds/fqdn", params={"format": "json", "probability": 50}, headers=h)
+    assert [i["indicator"] for i in r.json()] == ["likely-bad.net"]

@@ -69,7 +69,7 @@ def test_cif_stream_prints_json_lines_with_filters():
 
 
 def test_cif_sync_once_writes_the_artifact(live: Live, tmp_path: Path):
-    live.submit(live.writer, [{"indicator": "198.51.100.5"}, {"indicator": "example.com"}])
+    live.submit(live.writer, [{"indicator": "45.33.32.5"}, {"indicator": "example.com"}])
     out = tmp_path / "ipv4.txt"
     r = CliRunner().invoke(
         app,
@@ -87,7 +87,7 @@ def test_cif_sync_once_writes_the_artifact(live: Live, tmp_path: Path):
         ],
     )
     assert r.exit_code == 0, r.output
-    assert out.read_text().split() == ["198.51.100.5"]
+    assert out.read_text().split() == ["45.33.32.5"]
     bad = CliRunner().invoke(
         app,
         [
@@ -103,4 +103,4 @@ def test_cif_sync_once_writes_the_artifact(live: Live, tmp_path: Path):
             live.reader,
         ],
     )
-    assert bad.exit_code == 1 and out.read_text().split() == ["198.51.100.5"]
+    assert bad.exit_code == 1 and out.read_text().split() == ["45.33.32.5"]

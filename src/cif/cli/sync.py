@@ -38,7 +38,7 @@ def sync(
     debounce: Annotated[float, typer.Option("--debounce", help="Seconds between rewrites")] = 2.0,
     resync: Annotated[
         float, typer.Option("--resync", help="Seconds between full refreshes")
-    ] = 3600.0,
+    ] = 300.0,
     max_shrink: Annotated[
         float,
         typer.Option("--max-shrink", min=0, max=1, help="Largest allowed shrink of a refresh, 0-1"),
@@ -68,6 +68,7 @@ def sync(
         resync=resync,
         max_shrink=max_shrink,
         allow_shrink=allow_shrink,
+        confidence=confidence or 0.0,
     )
     artifact = Artifact(render, opts)
     fetch = api_fetch(remote, token, params)

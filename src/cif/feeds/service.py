@@ -72,6 +72,7 @@ class FeedRequest:
     tlps: tuple[str, ...] = ()
     window: timedelta | None = None  # None: the itype's default; 0: no window
     limit: int = 0  # 0: everything
+    probability_min: float | None = None  # fqdn/url: the model's probability floor
     fmt: str = "json"
     format_options: tuple[tuple[str, str], ...] = ()
 
@@ -103,6 +104,7 @@ class FeedRequest:
             tlps=tuple(sorted(q.tlps)),
             window=window,
             limit=limit,
+            probability_min=q.probability_min,
             fmt=fmt,
             format_options=opts,
         )
@@ -235,6 +237,7 @@ class FeedService:
             # No confidence here: the floor applies to the effective confidence of the
             # value (every sighting in the window), after aggregation.
             last_since=(now or datetime.now(UTC)) - window if window else None,
+            probability_min=req.probability_min,
             allowed_groups=allowed_groups,
             red_groups=red_groups,
         )
@@ -314,7 +317,13 @@ class FeedService:
         self, req: FeedRequest, allowed_groups: list[str] | None, red_groups: list[str] | None
     ) -> RenderedFeed:
         opts = _typed(dict(req.format_options))
-        if req.fmt in VALUE_FORMATS and req.itype in VALUE_FEEDS and not req.limit:
+        # A probability floor is a per-record filter the value path does not read.
+        if (
+            req.fmt in VALUE_FORMATS
+            and req.itype in VALUE_FEEDS
+            and not req.limit
+            and req.probability_min is None
+        ):
             vf = self.build_values(req, allowed_groups, red_groups)
             count, removed = len(vf), vf.removed
             if req.fmt == "plain" and set(opts) <= {"wildcard"}:

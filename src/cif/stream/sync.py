@@ -24,12 +24,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
+from cif.feeds.whitelist import WHITELIST_TAG
 from cif.indicator import Indicator, InvalidIndicator
 
 log = logging.getLogger("cif.sync")
@@ -80,10 +82,11 @@ class SyncOptions:
     out: Path
     reload: str | None = None
     debounce: float = 2.0
-    resync: float = 3600.0
+    resync: float = 300.0
     max_shrink: float = 0.5
     allow_shrink: bool = False
     retry: float = 30.0
+    confidence: float = 0.0  # the feed's floor, applied to stream adds as the feed does
     reload_timeout: float = 120.0
 
 
@@ -118,12 +121,19 @@ class Artifact:
         self.dirty = True
 
     def add(self, records: Iterable[dict[str, Any]]) -> int:
-        """Stream adds; returns how many were new or changed."""
+        """Stream adds that pass the built-in guards; returns how many were new or changed.
+
+        The platform's own whitelists (warninglists, indicators tagged whitelist) are
+        applied by the feed at each resync; a whitelist indicator on the stream makes
+        the caller resync at once (see Syncer.step).
+        """
         n = 0
         for r in records:
             ind = _indicator(r)
-            if ind is not None:
-                self.items[(ind.itype, ind.indicator)] = ind
+            if ind is None or WHITELIST_TAG in ind.tags:
+                continue
+            for kept in _guarded(ind, self.opts.confidence):
+                self.items[(kept.itype, kept.indicator)] = kept
                 n += 1
         if n:
             self.dirty = True
@@ -166,6 +176,20 @@ class Artifact:
         self.reloads += 1
         if not ok:
             self.reload_failures += 1
+
+
+def _guarded(ind: Indicator, floor: float = 0.0) -> list[Indicator]:
+    """What the feed's built-in guards and confidence floor leave of one streamed
+    indicator (reserved space, public resolvers, root servers, public suffixes, top
+    sites; networks split). One sighting's effective confidence can only be raised by
+    others, so what passes here the feed keeps too; the rest waits for the resync."""
+    from cif.feeds import FEED_ITYPES, FeedOptions, build_feed
+
+    feed_itype = next((f for f, its in FEED_ITYPES.items() if ind.itype in its), None)
+    if feed_itype is None:
+        return []
+    opts = FeedOptions(window=timedelta(0), confidence_min=floor)
+    return build_feed(feed_itype, [ind], None, opts).indicators
 
 
 def _indicator(r: dict[str, Any]) -> Indicator | None:
@@ -298,6 +322,8 @@ class Syncer:
                 while True:
                     if kind == "gap":
                         self.next_resync = 0.0
+                    elif WHITELIST_TAG in (item.get("tags") or ()):
+                        self.next_resync = 0.0  # a new whitelist entry: refetch the feed
                     else:
                         adds.append(item)
                     kind, item = self.follower.q.get_nowait()
@@ -331,15 +357,23 @@ class Syncer:
                 self.follower.stop()
 
 
-def api_fetch(
-    remote: str, token: str | None, params: dict[str, Any], limit: int = 1_000_000
-) -> Fetch:
-    """Current indicators from GET /indicators (following cursors) as plain mappings."""
+def api_fetch(remote: str, token: str | None, params: dict[str, Any]) -> Fetch:
+    """The feed itself, from GET /feeds/{itype}?format=json: aggregated, with every
+    guard and whitelist of the platform applied, as plain mappings."""
     from cif.client import Client
+
+    itype = str(params.get("itype") or "")
+    if not itype:
+        raise ValueError("a synced artifact needs an itype (its feed)")
+    query = {k: v for k, v in params.items() if k != "itype"}
+    query["format"] = "json"
 
     def fetch() -> list[dict[str, Any]]:
         with Client(remote, token, timeout=60) as c:
-            return c.search_all(params, limit)
+            data = orjson.loads(c.feed(itype, query))
+        if not isinstance(data, list):
+            raise ValueError(f"GET /feeds/{itype} did not answer a JSON list")
+        return data
 
     return fetch
 
