@@ -232,7 +232,10 @@ def cold_builds(store: Store, wl: Path) -> dict[str, Any]:
         ("fqdn", "fqdn", False),
     ):
         if not fresh:
-            svc._cache.clear()
+            # A new service (no cached feed, no incremental state) with the warninglists
+            # already loaded: a cold build as a restarted platform's second request makes.
+            svc = FeedService(store, wl)
+            svc.whitelist()
         c0 = resource.getrusage(resource.RUSAGE_SELF)
         t = time.perf_counter()
         r = svc.rendered(FeedRequest(itype=itype, fmt="plain"))
@@ -240,6 +243,8 @@ def cold_builds(store: Store, wl: Path) -> dict[str, Any]:
         c1 = resource.getrusage(resource.RUSAGE_SELF)
         cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
         out[label] = (wall, cpu, r.count, r.removed, len(r.body))
+        while svc.priming():  # let the background incremental state finish first
+            time.sleep(0.05)
         print(
             f"{label}: {wall:.2f} s wall, {cpu:.2f} s cpu, {r.count} lines, {r.removed} removed",
             flush=True,
@@ -297,6 +302,13 @@ def http_feeds(server: Server, token: str) -> dict[str, Any]:
             out[itype] = time.perf_counter() - t
             r.raise_for_status()
             etag = r.headers["etag"]
+            # The first build of a feed also prepares its incremental state in a thread
+            # (a one-off, several times a cold build); measure the 304s after it, and
+            # report how long it took.
+            t = time.perf_counter()
+            while server.app.state.feeds.priming():
+                time.sleep(0.05)
+            out[f"prime {itype}"] = time.perf_counter() - t
             lat = []
             for _ in range(200):
                 t = time.perf_counter()
@@ -308,7 +320,8 @@ def http_feeds(server: Server, token: str) -> dict[str, Any]:
             lat.sort()
             out[f"304 {itype}"] = (statistics.median(lat), lat[int(len(lat) * 0.99) - 1])
             print(
-                f"http {itype}: {out[itype]:.2f} s; 304 p50 {out[f'304 {itype}'][0] * 1000:.1f} ms",
+                f"http {itype}: {out[itype]:.2f} s; 304 p50 {out[f'304 {itype}'][0] * 1000:.1f} ms;"
+                f" incremental state ready {out[f'prime {itype}']:.2f} s later",
                 flush=True,
             )
     return out
@@ -425,6 +438,16 @@ def report(results: list[dict[str, Any]]) -> str:
                     "-",
                     "",
                     f"< {tgt:g} s: {_v(h[feed] < tgt)}",
+                ]
+            )
+            rows.append(
+                [
+                    n,
+                    f"{feed} feed, incremental state ready after the first build (background)",
+                    f"{h[f'prime {feed}']:.2f} s",
+                    "-",
+                    "one-off per feed shape",
+                    "-",
                 ]
             )
             p50, p99 = h[f"304 {feed}"]

@@ -377,15 +377,21 @@ class FeedService:
             while len(self._states) > STATE_SIZE:
                 self._states.popitem(last=False)
         if self.prime_in_background and (fresh or not state.primed):
-            if fresh:
+            cold = self.build_values_cold(req, allowed_groups, red_groups, now=now)
+            if fresh:  # after the answer is built, so the two do not share the CPU
                 threading.Thread(
                     target=self._prime, args=(state, now), name="cif-feed-prime", daemon=True
                 ).start()
-            return self.build_values_cold(req, allowed_groups, red_groups, now=now)
+            return cold
         with state.lock:
             feed = state.build(self.store, self.whitelist(), now)
             state.primed = True
             return feed
+
+    def priming(self) -> bool:
+        """Whether an incremental state is still being prepared (for tests and benchmarks)."""
+        with self._lock:
+            return any(not st.primed for st in self._states.values())
 
     def _prime(self, state: ValueState, now: datetime) -> None:
         """Build a feed's incremental state off the request path."""
