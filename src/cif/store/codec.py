@@ -13,6 +13,7 @@ import base64
 import hashlib
 import ipaddress
 import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -326,3 +327,42 @@ def decode_cursor(cursor: str, sort: str, descending: bool) -> tuple[int | float
     if s != sort or desc != descending:
         raise InvalidQuery(f"cursor {cursor!r}: issued for another sort order than {sort!r}")
     return value, last_id
+
+
+def row_decoder(
+    load_time: Callable[[Any], datetime | None],
+    load_extra: Callable[[Any], dict[str, Any]],
+    load_tags: Callable[[Any], set[str]],
+) -> Callable[[Sequence[Any]], Indicator]:
+    """An Indicator from a row in the backends' column order. The backends differ only
+    in how their driver hands back times, the extra object and the tag and flag sets."""
+
+    def decode(r: Sequence[Any]) -> Indicator:
+        return Indicator(
+            id=r[0],
+            indicator=r[1],
+            itype=r[2],
+            provider=r[3],
+            group=r[4],
+            tlp=r[5],
+            confidence=r[6],
+            probability=None if r[7] == NO_PROBABILITY else r[7],
+            first_at=load_time(r[8]),
+            last_at=load_time(r[9]),
+            reported_at=load_time(r[10]),
+            count=r[11],
+            description=r[12],
+            reference=r[13],
+            asn=r[14],
+            asn_desc=r[15],
+            cc=r[16],
+            rdata=r[17],
+            portlist=r[18],
+            protocol=r[19],
+            parent=r[20],
+            extra=load_extra(r[21]),
+            flags=load_tags(r[22]),
+            tags=load_tags(r[23]),
+        )
+
+    return decode

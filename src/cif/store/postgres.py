@@ -30,12 +30,13 @@ from .codec import (
     fold_batch,
     from_micros,
     loaded_time,
+    row_decoder,
     sort_value,
     stored_time,
 )
 from .query import Query
 from .sqlbuild import build
-from .tokens import TokenRecord
+from .tokens import TokenRecord, token_changes
 
 BATCH = 10_000
 CHANGES_LOCK = 0x63696663  # advisory lock: writers hold it shared while their stamp is open
@@ -139,33 +140,7 @@ def _stage_row(ind: Indicator) -> tuple[Any, ...]:
     )
 
 
-def _indicator(r: Sequence[Any]) -> Indicator:
-    return Indicator(
-        id=r[0],
-        indicator=r[1],
-        itype=r[2],
-        provider=r[3],
-        group=r[4],
-        tlp=r[5],
-        confidence=r[6],
-        probability=None if r[7] == NO_PROBABILITY else r[7],
-        first_at=loaded_time(r[8]),
-        last_at=loaded_time(r[9]),
-        reported_at=loaded_time(r[10]),
-        count=r[11],
-        description=r[12],
-        reference=r[13],
-        asn=r[14],
-        asn_desc=r[15],
-        cc=r[16],
-        rdata=r[17],
-        portlist=r[18],
-        protocol=r[19],
-        parent=r[20],
-        extra=dict(r[21]),
-        flags=set(r[22]),
-        tags=set(r[23]),
-    )
+_indicator = row_decoder(loaded_time, dict, set)
 
 
 class _Dialect:
@@ -389,22 +364,10 @@ class PostgresStore:
 
     def token_update(self, id: int, **changes: Any) -> TokenRecord | None:
         """Change rights, groups, itypes or expiry of one token; None if there is no such token."""
-        cols = {
-            "read": "can_read",
-            "write": "can_write",
-            "admin": "is_admin",
-            "groups": "groups",
-            "itypes": "itypes",
-            "expires_at": "expires_at",
-        }
         sets: list[str] = []
         params: list[Any] = []
-        for k, v in changes.items():
-            if k not in cols:
-                raise ValueError(f"{k!r}: not a token field that can change")
-            if v is None and k != "expires_at":
-                continue
-            sets.append(f"{cols[k]} = %s")
+        for k, col, v in token_changes(changes):
+            sets.append(f"{col} = %s")
             params.append(list(v) if k in ("groups", "itypes") else v)
         conn = self._conn()
         if sets:

@@ -38,11 +38,12 @@ from .codec import (
     load_set,
     merge,
     micros,
+    row_decoder,
     sort_value,
 )
 from .query import Query
 from .sqlbuild import build
-from .tokens import TokenRecord
+from .tokens import TokenRecord, token_changes
 
 BATCH = 5000
 BUSY_TIMEOUT_S = 120.0
@@ -195,33 +196,11 @@ def _update_row(ind: Indicator, changed: int = 0) -> tuple[Any, ...]:
     )
 
 
-def _indicator(r: Sequence[Any]) -> Indicator:
-    return Indicator(
-        id=r[0],
-        indicator=r[1],
-        itype=r[2],
-        provider=r[3],
-        group=r[4],
-        tlp=r[5],
-        confidence=r[6],
-        probability=None if r[7] == NO_PROBABILITY else r[7],
-        first_at=from_micros(r[8]),
-        last_at=from_micros(r[9]),
-        reported_at=from_micros(r[10]),
-        count=r[11],
-        description=r[12],
-        reference=r[13],
-        asn=r[14],
-        asn_desc=r[15],
-        cc=r[16],
-        rdata=r[17],
-        portlist=r[18],
-        protocol=r[19],
-        parent=r[20],
-        extra=orjson.loads(r[21]) if r[21] else {},
-        flags=load_set(r[22]),
-        tags=load_set(r[23]),
-    )
+def _load_extra(v: Any) -> dict[str, Any]:
+    return orjson.loads(v) if v else {}
+
+
+_indicator = row_decoder(from_micros, _load_extra, load_set)
 
 
 class _Dialect:
@@ -533,22 +512,10 @@ class SQLiteStore:
 
     def token_update(self, id: int, **changes: Any) -> TokenRecord | None:
         """Change rights, groups, itypes or expiry of one token; None if there is no such token."""
-        cols = {
-            "read": "can_read",
-            "write": "can_write",
-            "admin": "is_admin",
-            "groups": "groups",
-            "itypes": "itypes",
-            "expires_at": "expires_at",
-        }
         sets: list[str] = []
         params: list[Any] = []
-        for k, v in changes.items():
-            if k not in cols:
-                raise ValueError(f"{k!r}: not a token field that can change")
-            if v is None and k != "expires_at":
-                continue
-            sets.append(f"{cols[k]} = ?")
+        for k, col, v in token_changes(changes):
+            sets.append(f"{col} = ?")
             if k in ("groups", "itypes"):
                 params.append(orjson.dumps(list(v)).decode())
             elif k == "expires_at":

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 TOKEN_PREFIX = "cif_"  # noqa: S105 - the marker every token starts with, not a secret
 
@@ -41,3 +42,28 @@ class TokenRecord:
         if self.expires_at is not None and self.expires_at <= (now or datetime.now(UTC)):
             return False
         return True
+
+
+# Token fields an admin may change, and their column names in both backends.
+TOKEN_COLUMNS = {
+    "read": "can_read",
+    "write": "can_write",
+    "admin": "is_admin",
+    "groups": "groups",
+    "itypes": "itypes",
+    "expires_at": "expires_at",
+}
+
+
+def token_changes(changes: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(field, column, value) for each change, refusing fields that cannot change;
+    a None means "leave as is", except for expires_at, where it means "never"."""
+    out = []
+    for k, v in changes.items():
+        col = TOKEN_COLUMNS.get(k)
+        if col is None:
+            raise ValueError(f"{k!r}: not a token field that can change")
+        if v is None and k != "expires_at":
+            continue
+        out.append((k, col, v))
+    return out
