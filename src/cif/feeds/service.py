@@ -433,18 +433,7 @@ class FeedService:
         """:meth:`build_values` from scratch: reads only the records' values (and, under a
         confidence floor, what the effective confidence needs)."""
         now = now or datetime.now(UTC)
-        window = req.effective_window()
-        f = ScanFilter(
-            itypes=FEED_ITYPES[req.itype],
-            tags=req.tags,
-            exclude_tags=tuple(sorted({*req.exclude_tags, WHITELIST_TAG})),
-            providers=req.providers,
-            groups=req.groups,
-            tlps=req.tlps,
-            last_since=now - window if window else None,
-            allowed_groups=tuple(allowed_groups) if allowed_groups is not None else None,
-            red_groups=tuple(red_groups) if red_groups is not None else None,
-        )
+        f = self._scan_filter(req, allowed_groups, red_groups, now)
         if not req.confidence_min:
             values, flagged = scan_values(self.store, f)
             return build_values(req.itype, values, flagged, self.whitelist())

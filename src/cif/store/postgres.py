@@ -26,16 +26,14 @@ from .codec import (
     MIN_TIME,
     NO_PROBABILITY,
     derived_keys,
-    encode_cursor,
     fold_batch,
     from_micros,
     loaded_time,
     row_decoder,
-    sort_value,
     stored_time,
 )
 from .query import Query
-from .sqlbuild import build
+from .sqlbuild import build, page_of
 from .tokens import TokenRecord, token_changes
 
 BATCH = 10_000
@@ -251,14 +249,7 @@ class PostgresStore:
     def search(self, query: Query) -> Page:
         sel = build(query, _DIALECT, COLUMNS)
         rows = self._conn().execute(sel.sql, sel.params).fetchall()
-        items = [_indicator(r) for r in rows[: query.limit]]
-        cursor = None
-        if len(rows) > query.limit:
-            last = items[-1]
-            cursor = encode_cursor(
-                query.sort, query.descending, sort_value(last, query.sort), last.id or 0
-            )
-        return Page(items=items, cursor=cursor)
+        return page_of(rows, query, _indicator)
 
     def explain(self, query: Query) -> list[str]:
         """The plan PostgreSQL chooses with sequential scans disabled, to check index use."""

@@ -7,11 +7,23 @@ the sort field (walked in order, so LIMIT stops early), tags through the tag ind
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from .codec import MIN_TIME, NO_PROBABILITY, QPlan, decode_cursor, plan_q
+from cif.indicator import Indicator
+
+from .base import Page
+from .codec import (
+    MIN_TIME,
+    NO_PROBABILITY,
+    QPlan,
+    decode_cursor,
+    encode_cursor,
+    plan_q,
+    sort_value,
+)
 from .query import SORT_FIELDS, InvalidQuery, Query
 
 
@@ -150,3 +162,16 @@ def build(query: Query, d: Dialect, columns: str) -> Select:
         sql = f"WITH hits AS MATERIALIZED ({sql}) SELECT * FROM hits"
     sql += f" ORDER BY {order} LIMIT {int(query.limit) + 1}"
     return Select(sql, params, plan)
+
+
+def page_of(rows: list[Any], query: Query, decode: Callable[[Any], Indicator]) -> Page:
+    """The page for rows fetched with :func:`build` (limit + 1 of them): the items and,
+    when one more row came back, the cursor of the last item."""
+    items = [decode(r) for r in rows[: query.limit]]
+    cursor = None
+    if len(rows) > query.limit:
+        last = items[-1]
+        cursor = encode_cursor(
+            query.sort, query.descending, sort_value(last, query.sort), last.id or 0
+        )
+    return Page(items=items, cursor=cursor)

@@ -31,7 +31,6 @@ from .codec import (
     derived_keys,
     dump_json,
     dump_set,
-    encode_cursor,
     fold_batch,
     from_micros,
     indicator_hash,
@@ -39,10 +38,9 @@ from .codec import (
     merge,
     micros,
     row_decoder,
-    sort_value,
 )
 from .query import Query
-from .sqlbuild import build
+from .sqlbuild import build, page_of
 from .tokens import TokenRecord, token_changes
 
 BATCH = 5000
@@ -365,14 +363,7 @@ class SQLiteStore:
     def search(self, query: Query) -> Page:
         sel = build(query, _DIALECT, COLUMNS)
         rows = self._conn().execute(sel.sql, sel.params).fetchall()
-        items = [_indicator(r) for r in rows[: query.limit]]
-        cursor = None
-        if len(rows) > query.limit:
-            last = items[-1]
-            cursor = encode_cursor(
-                query.sort, query.descending, sort_value(last, query.sort), last.id or 0
-            )
-        return Page(items=items, cursor=cursor)
+        return page_of(rows, query, _indicator)
 
     def explain(self, query: Query) -> list[str]:
         """The plan SQLite chooses for ``query`` (one line per step), to check index use."""
