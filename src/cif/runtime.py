@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cif.store import Store, TokenRecord, hash_token, new_token, open_store
+from cif.store.tokens import clean_groups
 
 DB_NAME = "cif.sqlite3"
 ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 (a file name, not a secret)
@@ -93,9 +94,7 @@ def issue_token(
         raise ValueError(f"{username!r}: a username must be 1 to 128 characters")
     if not (read or write or admin):
         read = True
-    clean_groups = sorted({g.strip().lower() for g in (groups or ["everyone"]) if g.strip()})
-    if not clean_groups:
-        raise ValueError(f"{groups!r}: a token needs at least one group")
+    token_groups = clean_groups(groups or ["everyone"])
     if expires_at is not None and expires_at <= datetime.now(UTC):
         raise ValueError(f"{expires_at.isoformat()}: the expiry is in the past")
     clear = new_token()
@@ -106,7 +105,7 @@ def issue_token(
             read=read or admin,
             write=write or admin,
             admin=admin,
-            groups=clean_groups,
+            groups=token_groups,
             itypes=list(itypes or []),
             expires_at=expires_at,
         )

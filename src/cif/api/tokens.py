@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from cif.indicator import ITYPES, InvalidIndicator, format_time, parse_time
 from cif.runtime import issue_token
 from cif.store import Store, TokenRecord
+from cif.store.tokens import clean_groups
 
 from .auth import Admin
 from .responses import FastJSON
@@ -103,10 +104,10 @@ def change_token(token_id: int, body: TokenPatch, request: Request, token: Admin
     if "itypes" in changes and changes["itypes"] is not None:
         _itypes(changes["itypes"])
     if "groups" in changes:
-        groups = sorted({g.strip().lower() for g in changes["groups"] or [] if g.strip()})
-        if not groups:
-            raise HTTPException(400, f"{changes['groups']!r}: a token needs at least one group")
-        changes["groups"] = groups
+        try:
+            changes["groups"] = clean_groups(changes["groups"] or [])
+        except ValueError as e:
+            raise HTTPException(400, str(e)) from None
     if "expires" in body.model_fields_set:
         changes["expires_at"] = _expiry(body.expires)
     record = store.token_update(token_id, **changes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -25,6 +25,22 @@ class Page:
 
     items: list[Indicator] = field(default_factory=list)
     cursor: str | None = None
+
+
+def upsert_in_batches(
+    indicators: Sequence[Indicator],
+    size: int,
+    upsert_batch: Callable[[list[Indicator]], UpsertResult],
+) -> UpsertResult:
+    """Upsert in transactions of ``size`` records: a long feed never holds the store's
+    write lock for the whole of it, and memory stays bounded per transaction."""
+    result = UpsertResult()
+    items = list(indicators)
+    for i in range(0, len(items), size):
+        r = upsert_batch(items[i : i + size])
+        result.inserted += r.inserted
+        result.updated += r.updated
+    return result
 
 
 class Store(Protocol):

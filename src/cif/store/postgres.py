@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 from cif.indicator import Indicator
 
 from . import postgres_schema
-from .base import Page, UpsertResult
+from .base import Page, UpsertResult, upsert_in_batches
 from .codec import (
     MIN_TIME,
     NO_PROBABILITY,
@@ -197,13 +197,7 @@ class PostgresStore:
     # -- indicators -----------------------------------------------------------------
 
     def upsert(self, indicators: Sequence[Indicator]) -> UpsertResult:
-        result = UpsertResult()
-        items = list(indicators)
-        for i in range(0, len(items), BATCH):
-            r = self._upsert_batch(items[i : i + BATCH])
-            result.inserted += r.inserted
-            result.updated += r.updated
-        return result
+        return upsert_in_batches(indicators, BATCH, self._upsert_batch)
 
     def _upsert_batch(self, batch: list[Indicator]) -> UpsertResult:
         merged, owners = fold_batch(batch)

@@ -67,3 +67,11 @@ def token_changes(changes: dict[str, Any]) -> list[tuple[str, str, Any]]:
             continue
         out.append((k, col, v))
     return out
+
+
+def clean_groups(groups: list[str]) -> list[str]:
+    """A token's groups as stored: trimmed, lowercased, sorted, at least one."""
+    out = sorted({g.strip().lower() for g in groups if g.strip()})
+    if not out:
+        raise ValueError(f"{groups!r}: a token needs at least one group")
+    return out
